@@ -1,0 +1,111 @@
+/**
+ * @file x0/filter.h
+ * @brief Filters: the only way data moves through x0.
+ *
+ * Output filters take a brigade and pass it on; input filters fill a brigade
+ * the caller owns. A filter's place in a chain follows from its type:
+ *
+ *   handler -> CONTENT -> RANGE -> HEADER -> TRANSFER -> CONNECTION -> NETWORK
+ *
+ * Brigades belong to their creator; buckets travel. After a pass the caller
+ * keeps its (now empty) brigade and may reuse it.
+ */
+#ifndef X0_FILTER_H
+#define X0_FILTER_H
+
+#include <apr_buckets.h>
+#include "x0/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    X0_FTYPE_CONTENT = 20,    /**< transforms the body (deflate, ...) */
+    X0_FTYPE_RANGE = 30,      /**< byterange */
+    X0_FTYPE_HEADER = 40,     /**< writes the response head (http_header) */
+    X0_FTYPE_TRANSFER = 45,   /**< transfer coding (chunk) */
+    X0_FTYPE_CONNECTION = 50, /**< per connection (ssl) */
+    X0_FTYPE_NETWORK = 60     /**< the socket (core_output / core_input) */
+} x0_filter_type_e;
+
+/** How much an input filter should return. */
+typedef enum {
+    X0_MODE_READBYTES    /**< up to readbytes bytes */
+} x0_input_mode_e;
+
+/**
+ * An output filter. Returns APR_SUCCESS, X0_FLOW_STOP (accepted, but pause
+ * until resumed) or an error (the response is abandoned; close).
+ */
+typedef apr_status_t (*x0_out_filter_fn)(x0_filter_t* f, apr_bucket_brigade* bb);
+
+/**
+ * An input filter: append data to @a bb (owned by the caller).
+ * Returns APR_SUCCESS with at least one bucket, APR_EAGAIN when nothing is
+ * available without blocking, APR_EOF at the end, or an error.
+ */
+typedef apr_status_t (*x0_in_filter_fn)(x0_filter_t* f, apr_bucket_brigade* bb,
+                                        x0_input_mode_e mode, apr_off_t readbytes);
+
+struct x0_filter_rec_t {
+    const char* name;          /**< upper case by convention */
+    x0_out_filter_fn out;      /**< exactly one of out / in is set */
+    x0_in_filter_fn in;
+    x0_filter_type_e type;
+};
+
+/** One filter in one chain; allocated from the request or connection pool. */
+struct x0_filter_t {
+    const x0_filter_rec_t* frec;
+    void* ctx;                 /**< the filter's own state; NULL at first call */
+    x0_filter_t* next;
+    x0_request_t* r;           /**< NULL for connection filters */
+    x0_conn_t* c;
+};
+
+/** Register a filter by name (in register_hooks). The record lives forever. */
+const x0_filter_rec_t* x0_register_output_filter(const char* name, x0_out_filter_fn fn,
+                                                 x0_filter_type_e type);
+const x0_filter_rec_t* x0_register_input_filter(const char* name, x0_in_filter_fn fn,
+                                                x0_filter_type_e type);
+
+/** Look a registered filter up by name (case-insensitive); NULL if unknown. */
+const x0_filter_rec_t* x0_find_filter(const char* name);
+
+/**
+ * Insert a filter into @a r's output chain (or @a c's when @a r is NULL) at the
+ * place its type gives it. Returns the new filter, or NULL if the name is unknown.
+ */
+x0_filter_t* x0_add_output_filter(const char* name, void* ctx, x0_request_t* r, x0_conn_t* c);
+x0_filter_t* x0_add_input_filter(const char* name, void* ctx, x0_request_t* r, x0_conn_t* c);
+
+/** Unlink @a f from its chain; a filter may remove itself while running. */
+void x0_remove_output_filter(x0_filter_t* f);
+void x0_remove_input_filter(x0_filter_t* f);
+
+/** Hand @a bb to @a next; an empty brigade is a no-op. */
+apr_status_t x0_pass_brigade(x0_filter_t* next, apr_bucket_brigade* bb);
+
+/** Ask @a f (usually r->input_filters or c->input_filters) for data. */
+apr_status_t x0_get_brigade(x0_filter_t* f, apr_bucket_brigade* bb,
+                            x0_input_mode_e mode, apr_off_t readbytes);
+
+/* ---- x0's metadata buckets ---- */
+
+/** End of request: destroying it destroys the request's pool. */
+extern const apr_bucket_type_t x0_bucket_type_eor;
+#define X0_BUCKET_IS_EOR(e) ((e)->type == &x0_bucket_type_eor)
+apr_bucket* x0_bucket_eor_create(apr_bucket_alloc_t* list, x0_request_t* r);
+
+/** An error status for the http_header filter to answer instead of the body. */
+extern const apr_bucket_type_t x0_bucket_type_error;
+#define X0_BUCKET_IS_ERROR(e) ((e)->type == &x0_bucket_type_error)
+apr_bucket* x0_bucket_error_create(int status, apr_pool_t* p, apr_bucket_alloc_t* list);
+int x0_bucket_error_status(const apr_bucket* e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,121 @@
+/**
+ * @file x0/http.h
+ * @brief Servers, connections and requests as modules see them.
+ */
+#ifndef X0_HTTP_H
+#define X0_HTTP_H
+
+#include <apr_buckets.h>
+#include <apr_file_info.h>
+#include <apr_tables.h>
+#include <apr_time.h>
+#include "x0/filter.h"
+#include "x0/module.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** Methods x0 knows (RFC 9110 section 9 plus PATCH); others get 501. */
+typedef enum {
+    X0_M_GET, X0_M_HEAD, X0_M_POST, X0_M_PUT, X0_M_DELETE,
+    X0_M_CONNECT, X0_M_OPTIONS, X0_M_TRACE, X0_M_PATCH, X0_M_UNKNOWN
+} x0_method_e;
+
+/** One server: the main server (virtual hosts come later). */
+struct x0_server_t {
+    apr_pool_t* pool;                  /**< the configuration pool */
+    const char* server_name;
+    const char* defn_file;             /**< where it was defined */
+    apr_interval_time_t timeout;       /**< Timeout: head read, body read, send */
+    apr_interval_time_t keep_alive_timeout;
+    int keep_alive;
+    int max_keep_alive_requests;       /**< 0 = unlimited */
+    int limit_req_line;
+    int limit_req_fieldsize;
+    int limit_req_fields;
+    int log_level;
+    x0_config_vector_t* module_config;  /**< per-server configs */
+    x0_config_vector_t* lookup_defaults; /**< per-dir configs at server level */
+};
+
+/**
+ * A client connection while it is active. It has no pool while it is idle
+ * between keep-alive requests; modules only see it when it has one.
+ */
+struct x0_conn_t {
+    apr_pool_t* pool;                 /**< lives until close or until idle */
+    apr_bucket_alloc_t* bucket_alloc; /**< belongs to pool */
+    x0_server_t* base_server;
+    const char* client_ip;
+    int client_port;
+    const char* local_ip;
+    int local_port;
+    x0_filter_t* output_filters;      /**< connection-level output chain */
+    x0_filter_t* input_filters;       /**< connection-level input chain */
+    long keepalives;                  /**< requests served on this connection so far */
+    int keepalive;                    /**< 1 while the connection may be reused */
+    int aborted;                      /**< the client is gone or an error hit */
+    x0_config_vector_t* conn_config;
+};
+
+/** Called when the output side drained after X0_FLOW_STOP, or on a timer. */
+typedef void (*x0_resume_fn)(x0_request_t* r);
+
+struct x0_request_t {
+    apr_pool_t* pool;                 /**< destroyed when the EOR bucket is sent */
+    x0_conn_t* connection;
+    x0_server_t* server;
+    apr_time_t request_time;
+    const char* the_request;          /**< the request line as received */
+    const char* method;
+    x0_method_e method_number;
+    const char* unparsed_uri;         /**< request-target as received */
+    const char* uri;                  /**< path, still percent-encoded */
+    const char* args;                 /**< query string without '?', or NULL */
+    const char* protocol;             /**< "HTTP/1.1" */
+    int proto_num;                    /**< 1001 for HTTP/1.1 */
+    const char* hostname;             /**< Host without port */
+    apr_table_t* headers_in;
+    apr_table_t* headers_out;
+    int status;
+    const char* content_type;
+    apr_off_t content_length;         /**< -1 when unknown (then chunked or close) */
+    int header_only;                  /**< HEAD: headers only */
+    const char* handler;              /**< from SetHandler, or NULL */
+    const char* filename;             /**< set by translate */
+    apr_finfo_t finfo;                /**< finfo.filetype is APR_NOFILE if none */
+    x0_config_vector_t* per_dir_config;
+    x0_filter_t* output_filters;      /**< head of this request's output chain */
+    x0_filter_t* input_filters;
+    x0_resume_fn resume;              /**< set by a handler that suspends */
+    void* handler_ctx;                /**< the handler's own state across resumes */
+    apr_off_t bytes_sent;             /**< body bytes passed to the network */
+};
+
+/** The reason phrase for @a status, or NULL if x0 does not know it. */
+const char* x0_status_reason(int status);
+
+/**
+ * Send a complete error response for @a status (a short HTML body with
+ * Content-Length) down @a r's output chain, followed by EOS.
+ */
+apr_status_t x0_send_error_response(x0_request_t* r, int status);
+
+/** Set the Content-Length the response will have. */
+void x0_set_content_length(x0_request_t* r, apr_off_t length);
+
+/**
+ * The handler of a suspended request is done: its last brigade (with EOS)
+ * has been passed. The connection goes on with the next request.
+ */
+void x0_request_finished(x0_request_t* r);
+
+/** Decode %XX escapes in place; returns 0, or 400 on a bad or %00 escape. */
+int x0_unescape_url(char* url);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,385 @@
+/*
+ * mod_static: serve files below DocumentRoot. It is the handler of last
+ * resort: it runs after every SetHandler-based handler and answers whatever
+ * they declined.
+ *
+ * The file is opened once, relative to a descriptor of the document root
+ * held since post_config, and the open descriptor travels down the output
+ * chain in file buckets so core_output can sendfile() it. Nothing is read
+ * into memory and nothing is looked up by path twice.
+ */
+#include <cerrno>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <apr_buckets.h>
+#include <apr_file_info.h>
+#include <apr_hash.h>
+#include <apr_portable.h>
+#include <apr_strings.h>
+#include "x0/filter.h"
+#include "x0/http.h"
+#include "x0/log.h"
+#include "x0/module.h"
+#include "core_config.h"
+#include "conditional.h"
+#include "mime_types.h"
+#include "path_map.h"
+
+extern "C" x0_module_t static_module;
+
+namespace {
+
+struct static_server_config {
+    const char* document_root;       /**< resolved against ServerRoot, or NULL */
+    const char* document_root_real;  /**< its realpath */
+    int root_fd;                     /**< O_PATH of the root from post_config, or -1 */
+    apr_array_header_t* index_names; /**< of const char*; NULL until DirectoryIndex */
+    apr_hash_t* types_config;        /**< from TypesConfig, or NULL */
+    apr_hash_t* add_types;           /**< from AddType; wins over TypesConfig */
+    apr_hash_t* types;               /**< the two merged at post_config */
+    const char* default_type;        /**< NULL: send no Content-Type */
+};
+
+const char* const default_index_name = "index.html";
+
+static_server_config* static_conf(const x0_server_t* s)
+{
+    return static_cast<static_server_config*>(x0_get_server_config(s, &static_module));
+}
+
+void* static_create_server_config(apr_pool_t* p, x0_server_t* s)
+{
+    auto* conf = static_cast<static_server_config*>(apr_pcalloc(p, sizeof(static_server_config)));
+    conf->root_fd = -1;
+    conf->add_types = apr_hash_make(p);
+    conf->default_type = "application/octet-stream";
+    return conf;
+}
+
+/* ---- directives ---- */
+
+const char* static_document_root(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
+                                 const char* const* argv)
+{
+    static_server_config* conf = static_conf(cmd->server);
+    const char* path = x0_server_root_relative(cmd->pool, argv[0]);
+    char real[PATH_MAX];
+    struct stat st;
+    if (!realpath(path, real) || stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+        return apr_psprintf(cmd->pool, "DocumentRoot '%s' is not a directory", path);
+    conf->document_root = path;
+    conf->document_root_real = apr_pstrdup(cmd->pool, real);
+    return nullptr;
+}
+
+/** As Apache's mod_dir: names add up over directives; "disabled" alone clears. */
+const char* static_directory_index(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
+                                   const char* const* argv)
+{
+    static_server_config* conf = static_conf(cmd->server);
+    if (!conf->index_names)
+        conf->index_names = apr_array_make(cmd->pool, argc, sizeof(const char*));
+    if (argc == 1 && strcasecmp(argv[0], "disabled") == 0) {
+        apr_array_clear(conf->index_names);
+        return nullptr;
+    }
+    for (int i = 0; i < argc; ++i)
+        APR_ARRAY_PUSH(conf->index_names, const char*) = argv[i];
+    return nullptr;
+}
+
+const char* static_types_config(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
+                                const char* const* argv)
+{
+    static_server_config* conf = static_conf(cmd->server);
+    const char* path = x0_server_root_relative(cmd->pool, argv[0]);
+    apr_hash_t* types = apr_hash_make(cmd->pool);
+    apr_status_t rv = x0::read_mime_types(cmd->pool, types, path);
+    if (rv != APR_SUCCESS) {
+        char buf[120];
+        return apr_psprintf(cmd->pool, "TypesConfig: cannot read '%s': %s", path,
+                            apr_strerror(rv, buf, sizeof buf));
+    }
+    conf->types_config = types;
+    return nullptr;
+}
+
+const char* static_add_type(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
+                            const char* const* argv)
+{
+    static_server_config* conf = static_conf(cmd->server);
+    for (int i = 1; i < argc; ++i) {
+        const char* ext = argv[i][0] == '.' ? argv[i] + 1 : argv[i];
+        if (ext[0] == '\0')
+            return "AddType: empty extension";
+        if (strlen(ext) > x0::mime_max_extension)
+            return apr_psprintf(cmd->pool, "AddType: extension '%s' is too long", argv[i]);
+        x0::add_mime_type(cmd->pool, conf->add_types, argv[i], argv[0]);
+    }
+    return nullptr;
+}
+
+const char* static_default_type(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
+                                const char* const* argv)
+{
+    static_server_config* conf = static_conf(cmd->server);
+    conf->default_type = strcasecmp(argv[0], "none") == 0 ? nullptr : argv[0];
+    return nullptr;
+}
+
+const x0_directive_t static_directives[] = {
+    {"DocumentRoot", static_document_root, 1, 1, X0_CONF_SERVER,
+     "DocumentRoot directory"},
+    {"DirectoryIndex", static_directory_index, 1, -1, X0_CONF_SERVER,
+     "DirectoryIndex file [file ...] | disabled"},
+    {"TypesConfig", static_types_config, 1, 1, X0_CONF_SERVER,
+     "TypesConfig mime.types-file"},
+    {"AddType", static_add_type, 2, -1, X0_CONF_SERVER,
+     "AddType media-type extension [extension ...]"},
+    {"DefaultType", static_default_type, 1, 1, X0_CONF_SERVER,
+     "DefaultType media-type | none"},
+    {nullptr, nullptr, 0, 0, 0, nullptr},
+};
+
+/* ---- startup ---- */
+
+apr_status_t static_close_fd(void* data)
+{
+    close(static_cast<int>(reinterpret_cast<intptr_t>(data)));
+    return APR_SUCCESS;
+}
+
+void* fd_as_data(int fd)
+{
+    return reinterpret_cast<void*>(static_cast<intptr_t>(fd));
+}
+
+/**
+ * Merge the types and open the root. The root descriptor is opened in the
+ * master and inherited by every worker over fork(); O_PATH is enough to
+ * resolve below it and grants no access of its own.
+ */
+int static_post_config(apr_pool_t* pconf, x0_server_t* s)
+{
+    static_server_config* conf = static_conf(s);
+
+    apr_hash_t* base = conf->types_config;
+    if (!base) {
+        // No TypesConfig: the system's table if there is one, silently.
+        base = apr_hash_make(pconf);
+        x0::read_mime_types(pconf, base, "/etc/mime.types");
+    }
+    conf->types = apr_hash_overlay(pconf, conf->add_types, base);
+
+    if (!conf->document_root) {
+        // As Apache: ServerRoot/htdocs when DocumentRoot is not given.
+        const char* path = x0_server_root_relative(pconf, "htdocs");
+        char real[PATH_MAX];
+        struct stat st;
+        if (!realpath(path, real) || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+            x0_log_error(X0LOG(01001), X0_LOG_WARNING, 0, s,
+                         "DocumentRoot [%s] does not exist; static files will not be served",
+                         path);
+            return X0_OK;
+        }
+        conf->document_root = path;
+        conf->document_root_real = apr_pstrdup(pconf, real);
+    }
+    int fd = open(conf->document_root_real, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        apr_status_t rv = APR_FROM_OS_ERROR(errno);
+        x0_log_error(X0LOG(01002), X0_LOG_CRIT, rv, s, "cannot open DocumentRoot %s",
+                     conf->document_root);
+        return 500;
+    }
+    conf->root_fd = fd;
+    apr_pool_cleanup_register(pconf, fd_as_data(fd), static_close_fd, apr_pool_cleanup_null);
+    return X0_OK;
+}
+
+/* ---- the handler ---- */
+
+/**
+ * Open @a rel below the root for @a r, log what is unusual, and tie the
+ * descriptor to the request pool so that every later return closes it.
+ */
+int static_open(x0_request_t* r, const static_server_config* conf, const char* rel,
+                x0::opened_file* file)
+{
+    auto* core = static_cast<const x0::core_dir_config*>(x0_get_dir_config(r, &core_module));
+    bool follow = core && (core->options & x0::OPT_FOLLOW_SYMLINKS);
+    int status = x0::open_below_root(conf->root_fd, conf->document_root_real, rel, follow, file);
+    if (status == 0) {
+        apr_pool_cleanup_register(r->pool, fd_as_data(file->fd), static_close_fd,
+                                  apr_pool_cleanup_null);
+        return 0;
+    }
+    if (status == 500)
+        x0_log_error(X0LOG(01003), X0_LOG_ERR, APR_FROM_OS_ERROR(file->err), r->server,
+                     "cannot open %s/%s", conf->document_root_real, rel);
+    else if (file->err == EXDEV || file->err == ELOOP)
+        x0_log_error(X0LOG(01004), X0_LOG_INFO, APR_FROM_OS_ERROR(file->err), r->server,
+                     "Symbolic link not allowed or link target not accessible: %s/%s",
+                     conf->document_root_real, rel);
+    return status;
+}
+
+void static_close(x0_request_t* r, x0::opened_file* file)
+{
+    apr_pool_cleanup_run(r->pool, fd_as_data(file->fd), static_close_fd);
+    file->fd = -1;
+}
+
+/**
+ * The first DirectoryIndex name below the directory @a rel that opens as a
+ * regular file; its path in @a served. 403 when there is none, as Apache
+ * answers a directory it may not list.
+ */
+int static_open_index(x0_request_t* r, const static_server_config* conf, const char* rel,
+                      x0::opened_file* file, const char** served)
+{
+    const char* const* names = &default_index_name;
+    int count = 1;
+    if (conf->index_names) {
+        names = reinterpret_cast<const char* const*>(conf->index_names->elts);
+        count = conf->index_names->nelts;
+    }
+    for (int i = 0; i < count; ++i) {
+        const char* path = rel[0] != '\0' ? apr_pstrcat(r->pool, rel, "/", names[i], nullptr)
+                                          : names[i];
+        if (static_open(r, conf, path, file) != 0)
+            continue;
+        if (S_ISREG(file->st.st_mode)) {
+            *served = path;
+            return 0;
+        }
+        static_close(r, file);
+    }
+    return 403;
+}
+
+/** Tell log modules what was served. */
+void static_set_finfo(x0_request_t* r, const static_server_config* conf, const char* served,
+                      const struct stat& st)
+{
+    r->filename = apr_pstrcat(r->pool, conf->document_root_real, "/", served, nullptr);
+    memset(&r->finfo, 0, sizeof r->finfo);
+    r->finfo.pool = r->pool;
+    r->finfo.valid = APR_FINFO_TYPE | APR_FINFO_SIZE | APR_FINFO_MTIME | APR_FINFO_INODE
+                   | APR_FINFO_DEV;
+    r->finfo.filetype = APR_REG;
+    r->finfo.size = st.st_size;
+    r->finfo.mtime = apr_time_from_sec(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1000;
+    r->finfo.inode = st.st_ino;
+    r->finfo.device = st.st_dev;
+    r->finfo.fname = r->filename;
+}
+
+int static_send_file(x0_request_t* r, const static_server_config* conf, const char* served,
+                     x0::opened_file* file)
+{
+    static_set_finfo(r, conf, served, file->st);
+    apr_time_t mtime = r->finfo.mtime;
+    apr_off_t size = r->finfo.size;
+
+    const char* etag = x0::make_etag(r->pool, mtime, size);
+    // RFC 9110 section 8.8.2.1: never claim a modification after the response.
+    apr_time_t last_modified = mtime > r->request_time && r->request_time > 0
+                             ? r->request_time : mtime;
+    char* date = static_cast<char*>(apr_palloc(r->pool, APR_RFC822_DATE_LEN));
+    apr_rfc822_date(date, last_modified);
+    apr_table_setn(r->headers_out, "Last-Modified", date);
+    apr_table_setn(r->headers_out, "ETag", etag);
+
+    apr_bucket_alloc_t* list = r->connection->bucket_alloc;
+    apr_bucket_brigade* bb = apr_brigade_create(r->pool, list);
+    if (x0::evaluate_preconditions(r->headers_in, etag, mtime) == 304) {
+        // RFC 9110 section 15.4.5: validators, but no Content-Type or
+        // Content-Length of the representation.
+        r->status = 304;
+    } else {
+        const char* type = x0::lookup_mime_type(conf->types, served);
+        r->content_type = type ? type : conf->default_type;
+        x0_set_content_length(r, size);
+        if (!r->header_only && size > 0) {
+            apr_file_t* f = nullptr;
+            apr_os_file_t os_fd = file->fd;
+            apr_os_file_put(&f, &os_fd, APR_FOPEN_READ, r->pool);
+            // Several buckets for files over APR's bucket limit (1 GiB).
+            apr_brigade_insert_file(bb, f, 0, size, r->pool);
+            for (apr_bucket* b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+                 b = APR_BUCKET_NEXT(b))
+                apr_bucket_file_enable_mmap(b, 0);  // sendfile, or read() if it must
+        }
+    }
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(list));
+    // The whole response is in this one brigade, so a flow-control answer
+    // needs no resume, and an error means the client is gone: the core
+    // handles both.
+    x0_pass_brigade(r->output_filters, bb);
+    return X0_OK;
+}
+
+int static_handler(x0_request_t* r)
+{
+    if (r->handler && strcasecmp(r->handler, "static") != 0
+        && strcasecmp(r->handler, "default-handler") != 0)
+        return X0_DECLINED;
+    if (r->method_number != X0_M_GET && r->method_number != X0_M_HEAD) {
+        apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
+        return 405;
+    }
+    const static_server_config* conf = static_conf(r->server);
+    if (conf->root_fd < 0)
+        return 404;
+
+    x0::static_path path;
+    int status = x0::map_request_path(r->pool, r->uri, &path);
+    if (status != 0)
+        return status;
+    x0::opened_file file;
+    status = static_open(r, conf, path.rel, &file);
+    if (status != 0)
+        return status;
+
+    const char* served = path.rel;
+    if (S_ISDIR(file.st.st_mode)) {
+        static_close(r, &file);
+        if (!path.dir_slash) {
+            // Relative references resolve against the directory only with
+            // the slash. Leading slashes are collapsed so that "//host"
+            // cannot become a network-path reference to another site.
+            const char* uri = r->uri;
+            while (uri[1] == '/')
+                ++uri;
+            const char* location = apr_pstrcat(r->pool, uri, "/", r->args ? "?" : "",
+                                               r->args ? r->args : "", nullptr);
+            apr_table_setn(r->headers_out, "Location", location);
+            return 301;
+        }
+        status = static_open_index(r, conf, path.rel, &file, &served);
+        if (status != 0)
+            return status;
+    }
+    return static_send_file(r, conf, served, &file);
+}
+
+void static_register_hooks(apr_pool_t* p)
+{
+    x0_hook_post_config(static_post_config, X0_HOOK_MIDDLE);
+    x0_hook_handler(static_handler, X0_HOOK_LAST);
+}
+
+} // namespace
+
+X0_MODULE(static) = {
+    X0_MODULE_ABI, "static",
+    nullptr, nullptr, static_create_server_config, nullptr,
+    static_directives, static_register_hooks,
+    0,
+};

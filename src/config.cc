@@ -1,0 +1,567 @@
+/*
+ * Reading an Apache-style configuration file: one directive a line, '#'
+ * comments, backslash continuation, quoted arguments, <Location> and
+ * <IfModule> containers, Include (httpd:`server/config.c` ap_build_config,
+ * `server/util.c` ap_getword_conf and ap_cfg_getline).
+ *
+ * The whole file is read into the temp pool and cut into lines in place.
+ * Containers are parsed by recursion: each level reads lines until its
+ * closing tag, so a container must open and close in the same file.
+ */
+#include "config.h"
+
+#include <apr_file_io.h>
+#include <apr_fnmatch.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <strings.h>
+#include <unistd.h>
+
+#include "core_config.h"
+#include "modules.h"
+#include "x0/log.h"
+
+namespace x0 {
+namespace {
+
+/** Set by -d or ServerRoot; copied here so it outlives any config pool. */
+char root_buf[APR_PATH_MAX] = X0_PREFIX;
+
+/** Containers and Includes nested deeper than this are a loop or a mistake. */
+constexpr int max_depth = 32;
+
+/** Things the reader handles itself, described like directives for errors. */
+const x0_directive_t location_syntax = {"<Location>", nullptr, 1, 1, X0_CONF_SERVER,
+                                        "<Location /path>"};
+const x0_directive_t ifmodule_syntax = {"<IfModule>", nullptr, 1, 1, X0_CONF_ANYWHERE,
+                                        "<IfModule [!]module>"};
+const x0_directive_t include_syntax = {"Include", nullptr, 1, 1, X0_CONF_ANYWHERE,
+                                       "a file, or a pattern like conf.d/*.conf"};
+const x0_directive_t include_optional_syntax = {"IncludeOptional", nullptr, 1, 1,
+                                                X0_CONF_ANYWHERE,
+                                                "a file, or a pattern like conf.d/*.conf"};
+
+struct parser {
+    x0_server_t* s;
+    apr_pool_t* p;                   // the config pool: argv, paths, errors
+    apr_pool_t* ptemp;               // file contents
+    apr_array_header_t* locations;   // of location_section
+    const char* path;                // the <Location> we are in, or NULL
+    x0_config_vector_t* dir_config;  // per-dir vector of the current scope
+    int modules_known;               // modules whose config slots are filled
+    int depth;
+};
+
+/** One config file, read whole; lines are cut out of the buffer in place. */
+struct source {
+    const char* name;
+    char* pos;
+    char* end;
+    int line;  // physical lines consumed so far
+};
+
+const char* fail(parser& ps, const source& src, int line, const char* msg)
+{
+    return apr_psprintf(ps.p, "%s:%d: %s", src.name, line, msg);
+}
+
+/** The key under which a server's <Location> array hangs off its pool. */
+void locations_key(const x0_server_t* s, char* buf, size_t size)
+{
+    snprintf(buf, size, "x0.locations.%p", static_cast<const void*>(s));
+}
+
+/** Read @a name whole. On failure returns "NAME: cannot open: why". */
+const char* load_file(parser& ps, const char* name, source* src, apr_status_t* why)
+{
+    apr_file_t* f;
+    apr_finfo_t fi;
+    apr_status_t rv = apr_file_open(&f, name, APR_FOPEN_READ, APR_FPROT_OS_DEFAULT, ps.ptemp);
+    if (rv == APR_SUCCESS) {
+        rv = apr_file_info_get(&fi, APR_FINFO_SIZE | APR_FINFO_TYPE, f);
+        if (rv == APR_SUCCESS && fi.filetype == APR_DIR)
+            rv = APR_FROM_OS_ERROR(EISDIR);
+        if (rv == APR_SUCCESS) {
+            char* buf = static_cast<char*>(apr_palloc(ps.ptemp, fi.size + 1));
+            apr_size_t got = 0;
+            rv = apr_file_read_full(f, buf, fi.size, &got);
+            if (rv == APR_EOF)
+                rv = APR_SUCCESS;  // the file shrank while we read it
+            buf[got] = '\0';
+            *src = {name, buf, buf + got, 0};
+        }
+        apr_file_close(f);
+    }
+    *why = rv;
+    if (rv == APR_SUCCESS)
+        return nullptr;
+    char err[256];
+    return apr_psprintf(ps.p, "%s: cannot open: %s", name, apr_strerror(rv, err, sizeof err));
+}
+
+/** The next physical line, trimmed, or NULL at the end of the file. */
+char* physical_line(source& src)
+{
+    if (src.pos >= src.end)
+        return nullptr;
+    char* start = src.pos;
+    char* nl = static_cast<char*>(memchr(start, '\n', src.end - start));
+    char* stop = nl ? nl : src.end;
+    src.pos = nl ? nl + 1 : src.end;
+    ++src.line;
+    while (stop > start && apr_isspace(stop[-1]))
+        --stop;
+    *stop = '\0';
+    while (apr_isspace(*start))
+        ++start;
+    return start;
+}
+
+/**
+ * The next logical line: continuation lines joined (the backslash removed,
+ * as httpd does), comments and blank lines skipped. @a first gets the line
+ * the directive starts on, which is what errors report.
+ */
+bool next_line(parser& ps, source& src, char** text, int* first)
+{
+    for (;;) {
+        char* l = physical_line(src);
+        if (!l)
+            return false;
+        *first = src.line;
+        size_t n = strlen(l);
+        while (n > 0 && l[n - 1] == '\\') {
+            l[n - 1] = '\0';
+            char* more = physical_line(src);
+            if (!more)
+                break;
+            l = apr_pstrcat(ps.ptemp, l, more, nullptr);
+            n = strlen(l);
+        }
+        while (n > 0 && apr_isspace(l[n - 1]))
+            l[--n] = '\0';
+        if (n > 0 && l[0] != '#') {
+            *text = l;
+            return true;
+        }
+    }
+}
+
+/**
+ * Split @a line into words in the config pool. "double" and 'single' quotes
+ * group a word; inside them a backslash escapes the quote character only
+ * (httpd:`server/util.c` ap_getword_conf). The array is NULL-terminated.
+ */
+const char* split_words(apr_pool_t* p, const char* line, int* argc, const char* const** argv)
+{
+    apr_array_header_t* words = apr_array_make(p, 4, sizeof(const char*));
+    const char* at = line;
+    for (;;) {
+        while (apr_isspace(*at))
+            ++at;
+        if (!*at)
+            break;
+        char* word;
+        if (*at == '"' || *at == '\'') {
+            char quote = *at++;
+            const char* start = at;
+            while (*at && *at != quote)
+                at += (at[0] == '\\' && at[1] == quote) ? 2 : 1;
+            if (!*at)
+                return "unterminated quote in arguments";
+            word = static_cast<char*>(apr_palloc(p, at - start + 1));
+            char* out = word;
+            for (const char* in = start; in < at; ++in) {
+                if (in[0] == '\\' && in[1] == quote)
+                    ++in;
+                *out++ = *in;
+            }
+            *out = '\0';
+            ++at;
+        } else {
+            const char* start = at;
+            while (*at && !apr_isspace(*at))
+                ++at;
+            word = apr_pstrndup(p, start, at - start);
+        }
+        *static_cast<const char**>(apr_array_push(words)) = word;
+    }
+    *argc = words->nelts;
+    *static_cast<const char**>(apr_array_push(words)) = nullptr;
+    *argv = reinterpret_cast<const char* const*>(words->elts);
+    return nullptr;
+}
+
+const char* count_word(apr_pool_t* p, int n)
+{
+    static const char* const words[] = {"no", "one", "two", "three"};
+    return n < 4 ? words[n] : apr_itoa(p, n);
+}
+
+bool arg_count_ok(const x0_directive_t* d, int argc)
+{
+    return argc >= d->min_args && (d->max_args < 0 || argc <= d->max_args);
+}
+
+/** "Foo takes one argument: usage", httpd's wording. */
+const char* arg_count_error(apr_pool_t* p, const x0_directive_t* d)
+{
+    int lo = d->min_args;
+    int hi = d->max_args;
+    const char* what;
+    if (hi < 0)
+        what = apr_psprintf(p, "at least %s argument%s", count_word(p, lo), lo == 1 ? "" : "s");
+    else if (lo == hi)
+        what = apr_psprintf(p, "%s argument%s", count_word(p, lo), lo == 1 ? "" : "s");
+    else if (hi == lo + 1)
+        what = apr_psprintf(p, "%s or %s arguments", count_word(p, lo), count_word(p, hi));
+    else
+        what = apr_psprintf(p, "%s to %s arguments", count_word(p, lo), count_word(p, hi));
+    return apr_psprintf(p, "%s takes %s%s%s", d->name, what, d->usage ? ": " : "",
+                        d->usage ? d->usage : "");
+}
+
+/** A module named as "static", "mod_static", "mod_static.c" or "static_module". */
+bool module_present(parser& ps, const char* spec)
+{
+    size_t n = strlen(spec);
+    if (strncmp(spec, "mod_", 4) == 0) {
+        spec += 4;
+        n -= 4;
+    }
+    if (n > 2 && strcmp(spec + n - 2, ".c") == 0)
+        n -= 2;
+    else if (n > 7 && strcmp(spec + n - 7, "_module") == 0)
+        n -= 7;
+    return find_module(apr_pstrndup(ps.ptemp, spec, n)) != nullptr;
+}
+
+/**
+ * A directive may have added a module (LoadModule): give it its slots in
+ * every vector built so far, as if it had been there from the start.
+ */
+void adopt_new_modules(parser& ps)
+{
+    auto* secs = reinterpret_cast<location_section*>(ps.locations->elts);
+    for (int i = ps.modules_known; i < module_count(); ++i) {
+        x0_module_t* m = module_at(i);
+        if (m->create_server_config)
+            ps.s->module_config[i] = m->create_server_config(ps.p, ps.s);
+        if (!m->create_dir_config)
+            continue;
+        ps.s->lookup_defaults[i] = m->create_dir_config(ps.p, nullptr);
+        for (int j = 0; j < ps.locations->nelts; ++j)
+            secs[j].dir_config[i] = m->create_dir_config(ps.p, secs[j].path);
+    }
+    ps.modules_known = module_count();
+}
+
+const char* parse_block(parser& ps, source& src, const char* end_name, int opened_at,
+                        bool skip);
+
+/** Parse one whole file in the current scope. */
+const char* parse_file(parser& ps, const char* name, apr_status_t* why)
+{
+    source src;
+    if (const char* err = load_file(ps, name, &src, why))
+        return err;
+    return parse_block(ps, src, nullptr, 0, false);
+}
+
+int compare_names(const void* a, const void* b)
+{
+    return strcmp(*static_cast<const char* const*>(a), *static_cast<const char* const*>(b));
+}
+
+/**
+ * Include: one file, or every file matching a wildcard in the last path
+ * component, in name order (httpd does the same). IncludeOptional accepts
+ * a missing file and a pattern that matches nothing.
+ */
+const char* include(parser& ps, const source& src, int line, const char* arg, bool optional)
+{
+    const char* path = x0_server_root_relative(ps.p, arg);
+    apr_status_t why;
+    const char* err;
+    if (!apr_fnmatch_test(path)) {
+        err = parse_file(ps, path, &why);
+        if (err && why != APR_SUCCESS)
+            return optional && APR_STATUS_IS_ENOENT(why) ? nullptr : fail(ps, src, line, err);
+        return err;
+    }
+    const char* slash = strrchr(path, '/');  // absolute, so there is one
+    const char* dir = apr_pstrndup(ps.ptemp, path, slash - path + 1);
+    const char* pattern = slash + 1;
+    if (apr_fnmatch_test(dir))
+        return fail(ps, src, line, "Include: wildcards are only allowed in the last path component");
+    apr_dir_t* d;
+    apr_status_t rv = apr_dir_open(&d, dir, ps.ptemp);
+    if (rv != APR_SUCCESS) {
+        if (optional && APR_STATUS_IS_ENOENT(rv))
+            return nullptr;
+        char buf[256];
+        return fail(ps, src, line, apr_psprintf(ps.ptemp, "%s: cannot open: %s", dir,
+                                               apr_strerror(rv, buf, sizeof buf)));
+    }
+    apr_array_header_t* names = apr_array_make(ps.ptemp, 8, sizeof(const char*));
+    apr_finfo_t fi;
+    while (apr_dir_read(&fi, APR_FINFO_NAME | APR_FINFO_TYPE, d) == APR_SUCCESS) {
+        if (fi.filetype == APR_DIR)
+            continue;
+        if (apr_fnmatch(pattern, fi.name, APR_FNM_PERIOD) == APR_SUCCESS)
+            *static_cast<const char**>(apr_array_push(names)) =
+                apr_pstrcat(ps.p, dir, fi.name, nullptr);
+    }
+    apr_dir_close(d);
+    if (names->nelts == 0 && !optional)
+        return fail(ps, src, line, apr_psprintf(ps.ptemp, "Include: no files match '%s'", path));
+    qsort(names->elts, names->nelts, sizeof(const char*), compare_names);
+    for (int i = 0; i < names->nelts; ++i) {
+        err = parse_file(ps, reinterpret_cast<const char**>(names->elts)[i], &why);
+        if (err)
+            return why != APR_SUCCESS ? fail(ps, src, line, err) : err;
+    }
+    return nullptr;
+}
+
+/** One directive line: look it up, check where and how many, run it. */
+const char* directive(parser& ps, source& src, const char* text, int line)
+{
+    int argc;
+    const char* const* argv;
+    if (const char* err = split_words(ps.p, text, &argc, &argv))
+        return fail(ps, src, line, err);
+    const char* name = argv[0];
+    ++argv;
+    --argc;
+
+    bool optional = strcasecmp(name, "IncludeOptional") == 0;
+    if (optional || strcasecmp(name, "Include") == 0) {
+        const x0_directive_t* d = optional ? &include_optional_syntax : &include_syntax;
+        if (!arg_count_ok(d, argc))
+            return fail(ps, src, line, arg_count_error(ps.ptemp, d));
+        if (++ps.depth > max_depth)
+            return fail(ps, src, line, "Include nested too deeply (does a file include itself?)");
+        const char* err = include(ps, src, line, argv[0], optional);
+        --ps.depth;
+        return err;
+    }
+
+    const x0_directive_t* d = nullptr;
+    x0_module_t* owner = nullptr;
+    for (int i = 0; i < module_count() && !d; ++i) {
+        owner = module_at(i);
+        for (const x0_directive_t* e = owner->directives; e && e->name; ++e)
+            if (strcasecmp(e->name, name) == 0) {
+                d = e;
+                break;
+            }
+    }
+    if (!d)
+        return fail(ps, src, line,
+                    apr_psprintf(ps.ptemp, "Invalid command '%s', perhaps misspelled or defined "
+                                 "by a module not included in the server configuration", name));
+    if (!(d->where & (ps.path ? X0_CONF_LOCATION : X0_CONF_SERVER)))
+        return fail(ps, src, line, apr_psprintf(ps.ptemp, "%s not allowed here", d->name));
+    if (!arg_count_ok(d, argc))
+        return fail(ps, src, line, arg_count_error(ps.ptemp, d));
+
+    x0_cmd_parms_t cmd = {ps.s, ps.p, ps.ptemp, src.name, line, d, ps.path};
+    if (const char* err = d->fn(&cmd, ps.dir_config[owner->module_index], argc, argv))
+        return fail(ps, src, line, err);
+    adopt_new_modules(ps);
+    return nullptr;
+}
+
+const char* location(parser& ps, source& src, int line, int argc, const char* const* argv)
+{
+    if (ps.path)
+        return fail(ps, src, line, "<Location> cannot occur within <Location> section");
+    if (!arg_count_ok(&location_syntax, argc))
+        return fail(ps, src, line, arg_count_error(ps.ptemp, &location_syntax));
+    if (argv[0][0] != '/')
+        return fail(ps, src, line, "<Location> path must start with '/'");
+    auto* sec = static_cast<location_section*>(apr_array_push(ps.locations));
+    sec->path = argv[0];
+    sec->dir_config = create_dir_configs(ps.p, argv[0]);
+    ps.path = sec->path;
+    ps.dir_config = sec->dir_config;
+    const char* err = parse_block(ps, src, "Location", line, false);
+    ps.path = nullptr;
+    ps.dir_config = ps.s->lookup_defaults;
+    return err;
+}
+
+const char* if_module(parser& ps, source& src, int line, int argc, const char* const* argv)
+{
+    if (!arg_count_ok(&ifmodule_syntax, argc))
+        return fail(ps, src, line, arg_count_error(ps.ptemp, &ifmodule_syntax));
+    const char* spec = argv[0];
+    bool negate = spec[0] == '!';
+    if (negate)
+        ++spec;
+    if (!*spec)
+        return fail(ps, src, line, arg_count_error(ps.ptemp, &ifmodule_syntax));
+    return parse_block(ps, src, "IfModule", line, module_present(ps, spec) == negate);
+}
+
+/**
+ * A line starting with '<'. Sets @a closed when it is @a end_name's closing
+ * tag. In a skipped block, inner containers are only balanced, never run.
+ */
+const char* container(parser& ps, source& src, char* text, int line, const char* end_name,
+                      bool skip, bool* closed)
+{
+    size_t n = strlen(text);
+    bool closing = text[1] == '/';
+    char* name = text + (closing ? 2 : 1);
+    char* name_end = name;
+    while (*name_end && *name_end != '>' && !apr_isspace(*name_end))
+        ++name_end;
+    const char* shown = apr_pstrndup(ps.ptemp, name, name_end - name);
+    if (text[n - 1] != '>')
+        return fail(ps, src, line, apr_psprintf(ps.ptemp, "<%s%s directive missing closing '>'",
+                                                closing ? "/" : "", shown));
+    text[n - 1] = '\0';
+
+    if (closing) {
+        const char* rest = name_end;
+        while (apr_isspace(*rest))
+            ++rest;
+        if (*rest != '\0')
+            return fail(ps, src, line, apr_psprintf(ps.ptemp, "</%s> takes no arguments", shown));
+        if (!end_name)
+            return fail(ps, src, line, apr_psprintf(ps.ptemp, "</%s> without matching <%s> section",
+                                                    shown, shown));
+        if (strcasecmp(shown, end_name) != 0)
+            return fail(ps, src, line, apr_psprintf(ps.ptemp, "Expected </%s> but saw </%s>",
+                                                    end_name, shown));
+        *closed = true;
+        return nullptr;
+    }
+
+    if (++ps.depth > max_depth)
+        return fail(ps, src, line, "containers nested too deeply");
+    const char* err;
+    if (skip) {
+        err = parse_block(ps, src, shown, line, true);
+    } else {
+        int argc;
+        const char* const* argv;
+        err = split_words(ps.p, name_end, &argc, &argv);
+        if (err)
+            err = fail(ps, src, line, err);
+        else if (strcasecmp(shown, "Location") == 0)
+            err = location(ps, src, line, argc, argv);
+        else if (strcasecmp(shown, "IfModule") == 0)
+            err = if_module(ps, src, line, argc, argv);
+        else
+            err = fail(ps, src, line,
+                       apr_psprintf(ps.ptemp, "Invalid command '<%s', perhaps misspelled or "
+                                    "defined by a module not included in the server "
+                                    "configuration", shown));
+    }
+    --ps.depth;
+    return err;
+}
+
+/**
+ * Read lines until </end_name> (or the end of the file at the top level of
+ * a file, where @a end_name is NULL). @a skip: only balance containers.
+ */
+const char* parse_block(parser& ps, source& src, const char* end_name, int opened_at, bool skip)
+{
+    char* text;
+    int line;
+    while (next_line(ps, src, &text, &line)) {
+        const char* err;
+        if (text[0] == '<') {
+            bool closed = false;
+            err = container(ps, src, text, line, end_name, skip, &closed);
+            if (!err && closed)
+                return nullptr;
+        } else {
+            err = skip ? nullptr : directive(ps, src, text, line);
+        }
+        if (err)
+            return err;
+    }
+    if (end_name)
+        return fail(ps, src, opened_at, apr_psprintf(ps.ptemp, "<%s> was not closed", end_name));
+    return nullptr;
+}
+
+} // namespace
+
+void set_server_root(apr_pool_t* p, const char* dir)
+{
+    char* abs;
+    if (apr_filepath_merge(&abs, nullptr, dir, 0, p) == APR_SUCCESS)
+        dir = abs;
+    apr_cpystrn(root_buf, dir, sizeof root_buf);
+}
+
+const char* server_root() { return root_buf; }
+
+apr_array_header_t* server_locations(const x0_server_t* s)
+{
+    if (!s->pool)
+        return nullptr;
+    char key[48];
+    locations_key(s, key, sizeof key);
+    void* data = nullptr;
+    apr_pool_userdata_get(&data, key, s->pool);
+    return static_cast<apr_array_header_t*>(data);
+}
+
+x0_server_t* read_config(apr_pool_t* pconf, apr_pool_t* ptemp, const char* file,
+                         const char** error)
+{
+    *error = nullptr;
+    auto* s = static_cast<x0_server_t*>(apr_pcalloc(pconf, sizeof(x0_server_t)));
+    s->pool = pconf;
+    s->defn_file = x0_server_root_relative(pconf, file);
+    s->timeout = apr_time_from_sec(60);
+    s->keep_alive = 1;
+    s->keep_alive_timeout = apr_time_from_sec(5);
+    s->max_keep_alive_requests = 100;
+    s->limit_req_line = 8190;
+    s->limit_req_fieldsize = 8190;
+    s->limit_req_fields = 100;
+    s->log_level = X0_LOG_WARNING;
+    char host[256];
+    if (gethostname(host, sizeof host) == 0) {
+        host[sizeof host - 1] = '\0';
+        s->server_name = apr_pstrdup(pconf, host);
+    } else {
+        s->server_name = "localhost";
+    }
+
+    for (x0_module_t* const* m = builtin_modules; *m; ++m)
+        if ((*error = add_module(*m, pconf)))
+            return nullptr;
+    s->module_config = create_server_configs(pconf, s);
+    s->lookup_defaults = create_dir_configs(pconf, nullptr);
+
+    parser ps = {s, pconf, ptemp, apr_array_make(pconf, 4, sizeof(location_section)),
+                 nullptr, s->lookup_defaults, module_count(), 0};
+    char key[48];
+    locations_key(s, key, sizeof key);
+    apr_pool_userdata_set(ps.locations, key, nullptr, pconf);
+
+    apr_status_t why;
+    if ((*error = parse_file(ps, s->defn_file, &why)))
+        return nullptr;
+
+    if (core_server_conf(s)->listens->nelts == 0) {
+        *error = apr_psprintf(pconf, "%s: no Listen directive", s->defn_file);
+        return nullptr;
+    }
+    return s;
+}
+
+} // namespace x0

@@ -1,0 +1,82 @@
+/*
+ * A client connection and its state machine.
+ *
+ * A connection is two parts. The record (struct connection) is all an idle
+ * keep-alive connection costs: its watchers, fd, peer address and timeout,
+ * about 200 bytes from the worker's pool. When bytes arrive it gets an
+ * active part (struct conn_active) allocated from a fresh connection pool,
+ * with the bucket allocator, the input brigade, the parser and the output
+ * state. When the connection is idle again -- nothing buffered either way,
+ * no request in flight -- that pool is destroyed and its blocks go back to
+ * the worker's allocator.
+ */
+#ifndef X0_CONNECTION_H
+#define X0_CONNECTION_H
+
+#include <netinet/in.h>
+#include <ev.h>
+
+#include "core_output.h"
+#include "http_parser.h"
+#include "worker.h"
+
+namespace x0 {
+
+enum class conn_phase : unsigned char {
+    idle,       /**< waiting for a request's first byte; no pool */
+    reading,    /**< a head is partly read, or a response is being written */
+    handling,   /**< a handler is suspended (waiting on a resume) */
+    lingering,  /**< the write side is shut; draining input until EOF, then close */
+    closed
+};
+
+struct conn_active;
+
+struct connection {
+    ev_io io;
+    ev_timer timer;
+    worker* w;
+    conn_active* active;     /**< NULL while idle */
+    ev_tstamp deadline;      /**< when the running timeout expires */
+    long requests;           /**< served so far, for MaxKeepAliveRequests */
+    int fd;
+    conn_phase phase;
+    union {
+        sockaddr sa;
+        sockaddr_in in4;
+        sockaddr_in6 in6;
+    } peer;
+    connection* next_free;
+};
+
+struct conn_active {
+    x0_conn_t pub;               /**< what modules see; pub.pool owns all of this */
+    connection* rec;
+    apr_bucket_brigade* in;      /**< read but not yet parsed */
+    request_parser* parser;      /**< separate, so that this struct stays standard-layout */
+    x0_request_t* parsing;       /**< the request whose head is being read */
+    x0_request_t* handling;      /**< the request whose handler is suspended */
+    output_state out;
+};
+
+/** pub is the first member of a standard-layout struct: the addresses coincide. */
+inline conn_active* active_of(x0_conn_t* c)
+{
+    return reinterpret_cast<conn_active*>(c);
+}
+
+/** Start serving an accepted socket (non-blocking already). */
+void connection_start(worker* w, connection* c, int fd);
+
+/** The output side drained below its low-water mark (called by core_output). */
+void connection_output_drained(conn_active* a);
+
+/** A suspended handler finished its response (x0_request_finished). */
+void connection_request_finished(conn_active* a, x0_request_t* r);
+
+/** Close at once, for a worker that stops. */
+void connection_abort(connection* c);
+
+} // namespace x0
+
+#endif

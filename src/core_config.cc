@@ -1,0 +1,371 @@
+/*
+ * The core module: listeners, processes, limits and logs at server level,
+ * Options and SetHandler per directory. Names and semantics follow httpd's
+ * core (httpd:`server/core.c`, `server/listen.c`, `server/mpm_common.c`).
+ */
+#include "core_config.h"
+
+#include <apr_file_info.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <arpa/inet.h>
+#include <climits>
+#include <cstring>
+#include <strings.h>
+
+#include "config.h"
+#include "core_filters.h"
+#include "x0/log.h"
+
+namespace x0 {
+namespace {
+
+/** Every OPT_* x0 implements: what "Options All" turns on. */
+constexpr int all_options = OPT_FOLLOW_SYMLINKS;
+
+/**
+ * `SetHandler None` inside a <Location> must override an outer handler, but
+ * a NULL handler means "inherit". Locations store this marker instead; the
+ * merge turns it back into NULL, so it never reaches a request.
+ */
+const char handler_none[] = "none";
+
+/** Longest Timeout / KeepAliveTimeout, in seconds: a day. */
+constexpr long max_interval_sec = 86400;
+
+const char* named(x0_cmd_parms_t* cmd, const char* err)
+{
+    return err ? apr_pstrcat(cmd->temp_pool, cmd->directive->name, " ", err, nullptr) : nullptr;
+}
+
+/** A number for @a cmd, with the directive's name in any error. */
+const char* number(x0_cmd_parms_t* cmd, const char* arg, long min, long max, long* out)
+{
+    return named(cmd, x0_conf_number(arg, min, max, out));
+}
+
+/** "N" seconds or "Nms" milliseconds (httpd's ap_timeout_parameter_parse). */
+const char* interval(x0_cmd_parms_t* cmd, const char* arg, long min_sec,
+                     apr_interval_time_t* out)
+{
+    size_t n = strlen(arg);
+    long v;
+    if (n > 2 && strcasecmp(arg + n - 2, "ms") == 0) {
+        const char* err = number(cmd, apr_pstrndup(cmd->temp_pool, arg, n - 2),
+                                 min_sec > 0 ? 1 : 0, max_interval_sec * 1000, &v);
+        if (!err)
+            *out = apr_time_from_msec(v);
+        return err;
+    }
+    const char* err = number(cmd, arg, min_sec, max_interval_sec, &v);
+    if (!err)
+        *out = apr_time_from_sec(v);
+    return err;
+}
+
+void* create_server(apr_pool_t* p, x0_server_t*)
+{
+    auto* c = static_cast<core_server_config*>(apr_pcalloc(p, sizeof(core_server_config)));
+    c->listens = apr_array_make(p, 2, sizeof(listen_addr));
+    c->workers = 0;  // auto
+    c->listen_backlog = 511;
+    c->max_connections = 16384;
+    return c;
+}
+
+void* create_dir(apr_pool_t* p, const char*)
+{
+    auto* d = static_cast<core_dir_config*>(apr_pcalloc(p, sizeof(core_dir_config)));
+    d->options = OPT_FOLLOW_SYMLINKS;  // httpd 2.4's default
+    return d;
+}
+
+/**
+ * options_set is the mask of options the scope decided (`+X`/`-X` decide X,
+ * an absolute list decides them all); undecided ones are inherited.
+ */
+void* merge_dir(apr_pool_t* p, void* base_v, void* add_v)
+{
+    auto* base = static_cast<core_dir_config*>(base_v);
+    auto* add = static_cast<core_dir_config*>(add_v);
+    auto* d = static_cast<core_dir_config*>(apr_palloc(p, sizeof(core_dir_config)));
+    d->options = (base->options & ~add->options_set) | (add->options & add->options_set);
+    d->options_set = base->options_set | add->options_set;
+    d->handler = add->handler ? add->handler : base->handler;
+    if (d->handler == handler_none)
+        d->handler = nullptr;
+    return d;
+}
+
+/** Canonical text of an address, so "::1" and "0:0::1" compare equal. */
+const char* canonical_addr(apr_pool_t* p, const char* host, bool v6)
+{
+    unsigned char bin[sizeof(struct in6_addr)];
+    int family = v6 ? AF_INET6 : AF_INET;
+    if (inet_pton(family, host, bin) != 1)
+        return nullptr;
+    char text[INET6_ADDRSTRLEN];
+    return apr_pstrdup(p, inet_ntop(family, bin, text, sizeof text));
+}
+
+const char* set_listen(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    const char* arg = argv[0];
+    const char* host = nullptr;
+    const char* port_text = arg;
+    if (arg[0] == '[') {
+        const char* close = strchr(arg, ']');
+        if (!close || close[1] != ':')
+            return apr_psprintf(cmd->temp_pool, "Listen '%s': write an IPv6 address as [addr]:port",
+                                arg);
+        const char* v6 = apr_pstrndup(cmd->temp_pool, arg + 1, close - arg - 1);
+        host = canonical_addr(cmd->pool, v6, true);
+        if (!host)
+            return apr_psprintf(cmd->temp_pool, "Listen: '%s' is not an IPv6 address", v6);
+        port_text = close + 2;
+    } else if (const char* colon = strrchr(arg, ':')) {
+        const char* v4 = apr_pstrndup(cmd->temp_pool, arg, colon - arg);
+        if (strcmp(v4, "*") != 0) {
+            host = canonical_addr(cmd->pool, v4, false);
+            if (!host)
+                return apr_psprintf(cmd->temp_pool, "Listen: '%s' is not an IPv4 address "
+                                    "(use a dotted address, * or [IPv6])", v4);
+        }
+        port_text = colon + 1;
+    }
+    long port;
+    if (const char* err = x0_conf_number(port_text, 1, 65535, &port))
+        return apr_psprintf(cmd->temp_pool, "Listen port '%s' %s", port_text, err);
+
+    core_server_config* conf = core_server_conf(cmd->server);
+    auto* have = reinterpret_cast<const listen_addr*>(conf->listens->elts);
+    for (int i = 0; i < conf->listens->nelts; ++i) {
+        bool same_host = have[i].host == host ||
+                         (have[i].host && host && strcmp(have[i].host, host) == 0);
+        if (same_host && have[i].port == port)
+            return apr_psprintf(cmd->temp_pool, "Listen %s is given twice (first at %s:%d)", arg,
+                                have[i].file, have[i].line);
+    }
+    auto* l = static_cast<listen_addr*>(apr_array_push(conf->listens));
+    *l = {host, static_cast<apr_port_t>(port), cmd->file, cmd->line};
+    return nullptr;
+}
+
+const char* set_server_name(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    cmd->server->server_name = argv[0];
+    return nullptr;
+}
+
+/** A relative ServerRoot is taken from the current one (-d or the prefix), as httpd does. */
+const char* set_root(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    const char* dir = x0_server_root_relative(cmd->temp_pool, argv[0]);
+    apr_finfo_t fi;
+    if (apr_stat(&fi, dir, APR_FINFO_TYPE, cmd->temp_pool) != APR_SUCCESS ||
+        fi.filetype != APR_DIR)
+        return "ServerRoot must be a valid directory";
+    set_server_root(cmd->temp_pool, dir);
+    return nullptr;
+}
+
+const char* set_workers(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    core_server_config* conf = core_server_conf(cmd->server);
+    if (strcasecmp(argv[0], "auto") == 0) {
+        conf->workers = 0;
+        return nullptr;
+    }
+    long n;
+    if (x0_conf_number(argv[0], 1, 4096, &n))
+        return "Workers must be auto or a number between 1 and 4096";
+    conf->workers = static_cast<int>(n);
+    return nullptr;
+}
+
+const char* set_keep_alive(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    return named(cmd, x0_conf_flag(argv[0], &cmd->server->keep_alive));
+}
+
+const char* set_keep_alive_timeout(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    return interval(cmd, argv[0], 0, &cmd->server->keep_alive_timeout);
+}
+
+const char* set_timeout(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    return interval(cmd, argv[0], 1, &cmd->server->timeout);
+}
+
+/** Directives that set one int of x0_server_t in [min, max]; 0 may mean max. */
+template <int x0_server_t::*field, long min, long max, bool zero_is_max = false>
+const char* set_server_int(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    long v;
+    if (const char* err = number(cmd, argv[0], min, max, &v))
+        return err;
+    cmd->server->*field = static_cast<int>(zero_is_max && v == 0 ? max : v);
+    return nullptr;
+}
+
+template <int core_server_config::*field, long min, long max>
+const char* set_core_int(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    long v;
+    if (const char* err = number(cmd, argv[0], min, max, &v))
+        return err;
+    core_server_conf(cmd->server)->*field = static_cast<int>(v);
+    return nullptr;
+}
+
+const char* set_error_log(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    const char* arg = argv[0];
+    if (arg[0] == '|' || strcasecmp(arg, "syslog") == 0 || strncasecmp(arg, "syslog:", 7) == 0)
+        return "ErrorLog: only files are supported (no pipes, no syslog)";
+    core_server_conf(cmd->server)->error_log = x0_server_root_relative(cmd->pool, arg);
+    return nullptr;
+}
+
+const char* set_log_level(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    static const char* const levels[] = {"emerg", "alert", "crit", "error",
+                                         "warn", "notice", "info", "debug"};
+    static_assert(X0_LOG_EMERG == 0 && X0_LOG_DEBUG == 7, "levels[] follows x0_log_level_e");
+    for (int i = 0; i < 8; ++i)
+        if (strcasecmp(argv[0], levels[i]) == 0) {
+            cmd->server->log_level = i;
+            return nullptr;
+        }
+    return "LogLevel must be one of emerg, alert, crit, error, warn, notice, info, debug";
+}
+
+const char* set_pid_file(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    core_server_conf(cmd->server)->pid_file = x0_server_root_relative(cmd->pool, argv[0]);
+    return nullptr;
+}
+
+const char* set_user(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    core_server_conf(cmd->server)->user = argv[0];
+    return nullptr;
+}
+
+const char* set_group(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    core_server_conf(cmd->server)->group = argv[0];
+    return nullptr;
+}
+
+/**
+ * Options: either an absolute list (All, None, FollowSymLinks) that decides
+ * every option, or only +X/-X that decide X and inherit the rest; mixing
+ * both is an error, as in httpd 2.4.
+ */
+const char* set_options(x0_cmd_parms_t* cmd, void* dir_cfg, int argc, const char* const* argv)
+{
+    static const char* const unsupported[] = {"Indexes", "Includes", "IncludesNOEXEC", "ExecCGI",
+                                              "MultiViews", "SymLinksIfOwnerMatch"};
+    auto* d = static_cast<core_dir_config*>(dir_cfg);
+    bool relative = argv[0][0] == '+' || argv[0][0] == '-';
+    int options = relative ? d->options : 0;
+    int decided = relative ? d->options_set : all_options;
+    for (int i = 0; i < argc; ++i) {
+        char sign = argv[i][0];
+        bool signed_word = sign == '+' || sign == '-';
+        if (signed_word != relative)
+            return "Either all Options must start with + or -, or no Option may.";
+        const char* name = argv[i] + (signed_word ? 1 : 0);
+        int bit = 0;
+        if (!signed_word && strcasecmp(name, "None") == 0) {
+            options = 0;
+            continue;
+        }
+        if (!signed_word && strcasecmp(name, "All") == 0) {
+            options = all_options;
+            continue;
+        }
+        if (strcasecmp(name, "FollowSymLinks") == 0)
+            bit = OPT_FOLLOW_SYMLINKS;
+        for (const char* u : unsupported)
+            if (strcasecmp(name, u) == 0)
+                return apr_psprintf(cmd->temp_pool, "Options '%s' is not supported yet", u);
+        if (!bit)
+            return apr_psprintf(cmd->temp_pool, "Illegal option %s", argv[i]);
+        options = sign == '-' ? options & ~bit : options | bit;
+        decided |= bit;
+    }
+    d->options = options;
+    d->options_set = decided;
+    return nullptr;
+}
+
+/** SetHandler NAME: handler names are case-insensitive, kept lower case (httpd). */
+const char* set_handler(x0_cmd_parms_t* cmd, void* dir_cfg, int, const char* const* argv)
+{
+    auto* d = static_cast<core_dir_config*>(dir_cfg);
+    if (strcasecmp(argv[0], "None") == 0) {
+        d->handler = cmd->path ? handler_none : nullptr;
+        return nullptr;
+    }
+    char* name = apr_pstrdup(cmd->pool, argv[0]);
+    for (char* c = name; *c; ++c)
+        *c = static_cast<char>(apr_tolower(*c));
+    d->handler = name;
+    return nullptr;
+}
+
+const x0_directive_t core_directives[] = {
+    {"Listen", set_listen, 1, 1, X0_CONF_SERVER, "[address:]port, address is a.b.c.d, * or [ipv6]"},
+    {"ServerName", set_server_name, 1, 1, X0_CONF_SERVER, "the host name of this server"},
+    {"ServerRoot", set_root, 1, 1, X0_CONF_SERVER, "the directory relative paths start from"},
+    {"Workers", set_workers, 1, 1, X0_CONF_SERVER, "number of worker processes, or auto"},
+    {"KeepAlive", set_keep_alive, 1, 1, X0_CONF_SERVER, "On or Off"},
+    {"KeepAliveTimeout", set_keep_alive_timeout, 1, 1, X0_CONF_SERVER,
+     "seconds (or NNNms) an idle connection is kept"},
+    {"MaxKeepAliveRequests", set_server_int<&x0_server_t::max_keep_alive_requests, 0, INT_MAX>,
+     1, 1, X0_CONF_SERVER, "requests per connection, 0 for unlimited"},
+    {"Timeout", set_timeout, 1, 1, X0_CONF_SERVER, "seconds (or NNNms) to wait for I/O"},
+    {"LimitRequestLine", set_server_int<&x0_server_t::limit_req_line, 1, 65536>, 1, 1,
+     X0_CONF_SERVER, "longest request line in bytes"},
+    {"LimitRequestFieldSize", set_server_int<&x0_server_t::limit_req_fieldsize, 1, 65536>, 1, 1,
+     X0_CONF_SERVER, "longest header field in bytes"},
+    {"LimitRequestFields", set_server_int<&x0_server_t::limit_req_fields, 0, 32767, true>, 1, 1,
+     X0_CONF_SERVER, "most header fields in a request, 0 for 32767"},
+    {"ErrorLog", set_error_log, 1, 1, X0_CONF_SERVER, "the error log file"},
+    {"LogLevel", set_log_level, 1, 1, X0_CONF_SERVER,
+     "emerg, alert, crit, error, warn, notice, info or debug"},
+    {"PidFile", set_pid_file, 1, 1, X0_CONF_SERVER, "the file the master writes its pid to"},
+    {"ListenBacklog", set_core_int<&core_server_config::listen_backlog, 1, 65535>, 1, 1,
+     X0_CONF_SERVER, "length of the pending connection queue"},
+    {"MaxConnections", set_core_int<&core_server_config::max_connections, 1, 1048576>, 1, 1,
+     X0_CONF_SERVER, "open connections per worker"},
+    {"User", set_user, 1, 1, X0_CONF_SERVER, "the user the workers run as"},
+    {"Group", set_group, 1, 1, X0_CONF_SERVER, "the group the workers run as"},
+    {"Options", set_options, 1, -1, X0_CONF_ANYWHERE,
+     "None, All, FollowSymLinks, +FollowSymLinks or -FollowSymLinks"},
+    {"SetHandler", set_handler, 1, 1, X0_CONF_ANYWHERE, "a handler name, or None"},
+    {nullptr, nullptr, 0, 0, 0, nullptr},
+};
+
+void register_hooks(apr_pool_t*)
+{
+    register_core_filters();
+}
+
+} // namespace
+} // namespace x0
+
+x0_module_t core_module = {
+    X0_MODULE_ABI,
+    "core",
+    x0::create_dir,
+    x0::merge_dir,
+    x0::create_server,
+    nullptr,
+    x0::core_directives,
+    x0::register_hooks,
+    0,
+};

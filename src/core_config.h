@@ -1,0 +1,48 @@
+/* The core module's own configuration: listeners, processes, logs, options. */
+#ifndef X0_CORE_CONFIG_H
+#define X0_CORE_CONFIG_H
+
+#include <apr_tables.h>
+#include "x0/http.h"
+
+extern "C" x0_module_t core_module;
+
+namespace x0 {
+
+/** One `Listen [addr:]port`. */
+struct listen_addr {
+    const char* host;   /**< NULL for all addresses */
+    apr_port_t port;
+    const char* file;   /**< where it was configured, for bind errors */
+    int line;
+};
+
+enum { OPT_FOLLOW_SYMLINKS = 0x1 };
+
+/** Server-wide settings that only the master and workers read. */
+struct core_server_config {
+    apr_array_header_t* listens;   /**< of listen_addr */
+    int workers;                   /**< 0 = auto (number of cores) */
+    int listen_backlog;
+    int max_connections;           /**< per worker; accept pauses at the limit */
+    const char* pid_file;          /**< absolute, or NULL */
+    const char* error_log;         /**< absolute path, or NULL for stderr */
+    const char* user;              /**< User, for the privilege drop (later issue) */
+    const char* group;
+};
+
+/** Per-directory core settings. */
+struct core_dir_config {
+    int options;                   /**< OPT_* */
+    int options_set;
+    const char* handler;           /**< SetHandler, or NULL */
+};
+
+inline core_server_config* core_server_conf(const x0_server_t* s)
+{
+    return static_cast<core_server_config*>(x0_get_server_config(s, &core_module));
+}
+
+} // namespace x0
+
+#endif

@@ -1,0 +1,296 @@
+/*
+ * CORE_OUT: write responses to the socket without blocking.
+ *
+ * Memory buckets are gathered into one sendmsg (writev); file buckets go out
+ * with sendfile, at most sendfile_chunk per call. When a file bucket follows
+ * the gathered memory, MSG_MORE holds the head back so it leaves in the same
+ * segment as the file's first bytes -- and since the last sendfile call of a
+ * response is not flagged, nothing stays corked (DESIGN.md: a cork left on
+ * stalls pipelined traffic on the 200 ms timer).
+ *
+ * Metadata buckets stay in place until everything before them is written:
+ * deleting an EOR bucket destroys its request, so a request's memory lives
+ * exactly until its last byte is on the wire.
+ */
+#include "core_output.h"
+
+#include <apr_portable.h>
+#include <cerrno>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+namespace x0 {
+namespace {
+
+constexpr int max_iovecs = 64;
+constexpr apr_size_t max_gather = 1024 * 1024;
+
+bool is_memory(const apr_bucket* b)
+{
+    return !APR_BUCKET_IS_METADATA(b) && !APR_BUCKET_IS_FILE(b);
+}
+
+int file_descriptor(apr_bucket* b)
+{
+    apr_os_file_t fd;
+    apr_os_file_get(&fd, static_cast<apr_bucket_file*>(b->data)->fd);
+    return fd;
+}
+
+/**
+ * Replace a small file bucket by a heap bucket holding its bytes, so that it
+ * joins the writev of the heads around it (a pipelined batch of small files
+ * then leaves in one write instead of two system calls per response).
+ */
+apr_status_t read_small_file(output_state* out, apr_bucket* b)
+{
+    auto* buf = static_cast<char*>(apr_bucket_alloc(b->length, b->list));
+    apr_size_t got = 0;
+    while (got < b->length) {
+        ssize_t n = pread(file_descriptor(b), buf + got, b->length - got,
+                          static_cast<off_t>(b->start + got));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {  // the file shrank under us: never send a short body
+            apr_bucket_free(buf);
+            return n < 0 ? APR_FROM_OS_ERROR(errno) : APR_EOF;
+        }
+        got += static_cast<apr_size_t>(n);
+    }
+    apr_bucket* h = apr_bucket_heap_create(buf, got, apr_bucket_free, b->list);
+    APR_BUCKET_INSERT_BEFORE(b, h);
+    apr_bucket_delete(b);
+    out->pending_memory += got;
+    return APR_SUCCESS;
+}
+
+/** Everything before @a b is written: an EOR here ends its request. */
+void drop_metadata(output_state* out, apr_bucket* b)
+{
+    if (X0_BUCKET_IS_EOR(b))
+        --out->pending_requests;
+    apr_bucket_delete(b);
+}
+
+/** Drop @a sent bytes from the head of pending, and the metadata they pass. */
+void consume(output_state* out, apr_size_t sent)
+{
+    while (!APR_BRIGADE_EMPTY(out->pending)) {
+        apr_bucket* b = APR_BRIGADE_FIRST(out->pending);
+        if (APR_BUCKET_IS_METADATA(b)) {
+            drop_metadata(out, b);
+            continue;
+        }
+        if (sent == 0)
+            return;
+        if (b->length > sent) {
+            apr_bucket_split(b, sent);
+            out->pending_memory -= sent;
+            apr_bucket_delete(b);
+            return;
+        }
+        sent -= b->length;
+        out->pending_memory -= b->length;
+        apr_bucket_delete(b);
+    }
+}
+
+apr_status_t fail(output_state* out, apr_status_t rv)
+{
+    out->error = rv;
+    out->pending_memory = 0;
+    out->pending_requests = 0;
+    apr_brigade_cleanup(out->pending);
+    return rv;
+}
+
+void block(output_state* out)
+{
+    out->blocked = true;
+    out->on_blocked(out->owner);
+}
+
+/** Gather the memory run at the head of pending into one sendmsg. */
+apr_status_t write_memory(output_state* out, apr_size_t* budget)
+{
+    struct iovec iov[max_iovecs];
+    int n = 0;
+    apr_size_t total = 0;
+    apr_bucket* b = APR_BRIGADE_FIRST(out->pending);
+    while (b != APR_BRIGADE_SENTINEL(out->pending) && n < max_iovecs && total < max_gather) {
+        apr_bucket* next = APR_BUCKET_NEXT(b);
+        if (APR_BUCKET_IS_FILE(b)) {
+            if (b->length >= small_file)
+                break;
+            apr_status_t rv = read_small_file(out, b);
+            if (rv != APR_SUCCESS)
+                return fail(out, rv);
+            b = APR_BUCKET_PREV(next);
+        }
+        if (!APR_BUCKET_IS_METADATA(b)) {
+            const char* data;
+            apr_size_t len;
+            apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+            iov[n].iov_base = const_cast<char*>(data);
+            iov[n].iov_len = len;
+            ++n;
+            total += len;
+        }
+        b = next;
+    }
+    if (n == 0) {
+        consume(out, 0);
+        return APR_SUCCESS;
+    }
+    msghdr msg{};
+    msg.msg_iov = iov;
+    msg.msg_iovlen = n;
+    bool file_follows = b != APR_BRIGADE_SENTINEL(out->pending) && APR_BUCKET_IS_FILE(b);
+    ssize_t sent;
+    do
+        sent = sendmsg(out->fd, &msg, MSG_NOSIGNAL | (file_follows ? MSG_MORE : 0));
+    while (sent < 0 && errno == EINTR);
+    if (sent < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            block(out);
+            return APR_SUCCESS;
+        }
+        return fail(out, APR_FROM_OS_ERROR(errno));
+    }
+    consume(out, static_cast<apr_size_t>(sent));
+    *budget = *budget > static_cast<apr_size_t>(sent) ? *budget - sent : 0;
+    if (static_cast<apr_size_t>(sent) < total)
+        block(out);
+    return APR_SUCCESS;
+}
+
+apr_status_t write_file(output_state* out, apr_bucket* b, apr_size_t* budget)
+{
+    apr_size_t want = b->length;
+    if (want > sendfile_chunk)
+        want = sendfile_chunk;
+    if (want > *budget)
+        want = *budget;
+    off_t offset = static_cast<off_t>(b->start);
+    ssize_t sent;
+    do
+        sent = sendfile(out->fd, file_descriptor(b), &offset, want);
+    while (sent < 0 && errno == EINTR);
+    if (sent < 0) {
+        if (errno == EAGAIN || errno == EWOULDBLOCK) {
+            block(out);
+            return APR_SUCCESS;
+        }
+        return fail(out, APR_FROM_OS_ERROR(errno));
+    }
+    if (sent == 0)  // the file is shorter than its bucket: it changed under us
+        return fail(out, APR_EOF);
+    b->start += sent;
+    b->length -= static_cast<apr_size_t>(sent);
+    *budget -= static_cast<apr_size_t>(sent);
+    if (b->length == 0)
+        apr_bucket_delete(b);
+    else if (static_cast<apr_size_t>(sent) < want)
+        block(out);  // a short sendfile means the socket buffer is full
+    return APR_SUCCESS;
+}
+
+} // namespace
+
+void output_init(output_state* out, int fd, void (*on_blocked)(void*), void* owner,
+                 apr_pool_t* p, apr_bucket_alloc_t* ba)
+{
+    out->fd = fd;
+    out->on_blocked = on_blocked;
+    out->owner = owner;
+    out->pending = apr_brigade_create(p, ba);
+    out->pending_memory = 0;
+    out->pending_requests = 0;
+    out->blocked = false;
+    out->flow_stopped = false;
+    out->error = APR_SUCCESS;
+}
+
+apr_status_t output_write(output_state* out)
+{
+    if (out->error != APR_SUCCESS)
+        return out->error;
+    out->blocked = false;
+    apr_size_t budget = write_budget;
+    while (!APR_BRIGADE_EMPTY(out->pending) && !out->blocked) {
+        if (budget == 0) {
+            block(out);  // yield to the other connections; writability brings us back
+            break;
+        }
+        apr_bucket* b = APR_BRIGADE_FIRST(out->pending);
+        apr_status_t rv;
+        if (APR_BUCKET_IS_METADATA(b)) {
+            drop_metadata(out, b);
+            continue;
+        }
+        if (APR_BUCKET_IS_FILE(b) && b->length >= small_file)
+            rv = write_file(out, b, &budget);
+        else
+            rv = write_memory(out, &budget);
+        if (rv != APR_SUCCESS)
+            return rv;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t core_output_filter(x0_filter_t* f, apr_bucket_brigade* bb)
+{
+    auto* out = static_cast<output_state*>(f->ctx);
+    if (out->error != APR_SUCCESS) {
+        apr_brigade_cleanup(bb);
+        return out->error;
+    }
+    bool flush = false;
+    while (!APR_BRIGADE_EMPTY(bb)) {
+        apr_bucket* b = APR_BRIGADE_FIRST(bb);
+        APR_BUCKET_REMOVE(b);
+        if (APR_BUCKET_IS_FLUSH(b) || APR_BUCKET_IS_EOS(b)) {
+            flush = flush || APR_BUCKET_IS_FLUSH(b);
+            apr_bucket_destroy(b);
+            continue;
+        }
+        if (is_memory(b)) {
+            if (b->length == static_cast<apr_size_t>(-1)) {
+                const char* data;
+                apr_size_t len;
+                apr_status_t rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+                if (rv != APR_SUCCESS) {
+                    apr_bucket_destroy(b);
+                    return fail(out, rv);
+                }
+            }
+            if (b->length == 0) {
+                apr_bucket_destroy(b);
+                continue;
+            }
+            // Transient buckets point into the caller's stack or buffers.
+            if (APR_BUCKET_IS_TRANSIENT(b))
+                apr_bucket_setaside(b, out->pending->p);
+            out->pending_memory += b->length;
+        } else if (X0_BUCKET_IS_EOR(b)) {
+            ++out->pending_requests;
+        }
+        APR_BRIGADE_INSERT_TAIL(out->pending, b);
+    }
+    if (!out->blocked && (flush || out->pending_memory >= output_write_now
+                          || out->pending_requests >= pending_requests_write_now)) {
+        apr_status_t rv = output_write(out);
+        if (rv != APR_SUCCESS)
+            return rv;
+    }
+    if (out->pending_memory >= output_high_water
+        || out->pending_requests >= pending_requests_high) {
+        out->flow_stopped = true;
+        return X0_FLOW_STOP;
+    }
+    return APR_SUCCESS;
+}
+
+} // namespace x0

@@ -1,0 +1,76 @@
+/*
+ * CORE_OUT, the network output filter, and the connection's pending output.
+ *
+ * Buckets the socket did not take are kept on the connection (transient ones
+ * set aside, file buckets as they are: an fd and an offset). Memory buckets
+ * count against a bound; past it a pass answers X0_FLOW_STOP and the
+ * connection resumes the producer when the socket drains.
+ */
+#ifndef X0_CORE_OUTPUT_H
+#define X0_CORE_OUTPUT_H
+
+#include <apr_buckets.h>
+#include "x0/filter.h"
+
+namespace x0 {
+
+/** Output kept on a connection; lives in the connection pool. It is CORE_OUT's ctx. */
+struct output_state {
+    int fd;
+    /** Called with @a owner when the socket stops taking data: arm the write watcher. */
+    void (*on_blocked)(void* owner);
+    void* owner;
+    apr_bucket_brigade* pending;  /**< not yet written, in order */
+    apr_size_t pending_memory;    /**< bytes of memory buckets in pending */
+    int pending_requests;         /**< EOR buckets in pending: requests not yet fully sent */
+    bool blocked;                 /**< the socket is full (or this turn's budget is spent) */
+    bool flow_stopped;            /**< a producer was told X0_FLOW_STOP */
+    apr_status_t error;           /**< the write error that ended this connection's output */
+};
+
+/** Past this much pending memory a pass answers X0_FLOW_STOP. */
+constexpr apr_size_t output_high_water = 256 * 1024;
+/** Below this the stopped producer is resumed. */
+constexpr apr_size_t output_low_water = 64 * 1024;
+/**
+ * Past this many unsent responses a pass answers X0_FLOW_STOP: each holds a
+ * request pool, and file buckets do not count as memory.
+ */
+constexpr int pending_requests_high = 64;
+constexpr int pending_requests_low = 16;
+/** This many responses are worth a write before the connection flushes. */
+constexpr int pending_requests_write_now = 32;
+/** Gathered memory worth a writev of its own before the connection flushes. */
+constexpr apr_size_t output_write_now = 64 * 1024;
+/** One sendfile call sends at most this much, so one client cannot hog the loop. */
+constexpr apr_size_t sendfile_chunk = 1024 * 1024;
+/** Bytes one writability event may send before it yields to other connections. */
+constexpr apr_size_t write_budget = 4 * 1024 * 1024;
+/** File buckets smaller than this are read and gathered into the writev. */
+constexpr apr_size_t small_file = 16 * 1024;
+
+void output_init(output_state* out, int fd, void (*on_blocked)(void*), void* owner,
+                 apr_pool_t* p, apr_bucket_alloc_t* ba);
+
+/**
+ * Write what the socket takes. Returns APR_SUCCESS (all written or blocked;
+ * out->blocked says which), or an error when the client is gone (everything
+ * pending is dropped then).
+ */
+apr_status_t output_write(output_state* out);
+
+/** A producer told X0_FLOW_STOP may go on. */
+inline bool output_may_resume(const output_state* out)
+{
+    return out->pending_memory < output_low_water && out->pending_requests < pending_requests_low;
+}
+
+/** Nothing left to write. */
+inline bool output_empty(const output_state* out) { return APR_BRIGADE_EMPTY(out->pending); }
+
+/** The CORE_OUT filter function (registered by register_core_filters). */
+apr_status_t core_output_filter(x0_filter_t* f, apr_bucket_brigade* bb);
+
+} // namespace x0
+
+#endif

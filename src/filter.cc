@@ -1,0 +1,201 @@
+/*
+ * The filter registry, chain building and x0's metadata buckets.
+ *
+ * A request's output chain ends in its connection's chain: inserting a
+ * request filter walks only the request-level part, so the request chain is
+ * kept in type order and its last filter points at c->output_filters.
+ */
+#include <apr_strings.h>
+#include <strings.h>
+
+#include "request.h"
+
+namespace x0 {
+namespace {
+
+constexpr int max_filters = 64;
+x0_filter_rec_t registry[max_filters];
+int registry_count = 0;
+
+const x0_filter_rec_t* register_filter(const char* name, x0_out_filter_fn out,
+                                       x0_in_filter_fn in, x0_filter_type_e type)
+{
+    for (int i = 0; i < registry_count; ++i)
+        if (strcasecmp(registry[i].name, name) == 0) {
+            registry[i] = {name, out, in, type};  // re-registration replaces
+            return &registry[i];
+        }
+    if (registry_count == max_filters)
+        return nullptr;
+    registry[registry_count] = {name, out, in, type};
+    return &registry[registry_count++];
+}
+
+/**
+ * Insert into the chain starting at *head, before the first filter of a
+ * higher type. Request filters stop at the connection part of the chain
+ * (the first filter with no request).
+ */
+x0_filter_t* insert_filter(x0_filter_t** head, x0_filter_t* f)
+{
+    x0_filter_t** at = head;
+    while (*at && (*at)->frec->type <= f->frec->type && (f->r == nullptr || (*at)->r))
+        at = &(*at)->next;
+    f->next = *at;
+    *at = f;
+    return f;
+}
+
+x0_filter_t* add_filter(const char* name, void* ctx, x0_request_t* r, x0_conn_t* c,
+                        bool output)
+{
+    const x0_filter_rec_t* frec = x0_find_filter(name);
+    if (!frec || (output ? !frec->out : !frec->in))
+        return nullptr;
+    apr_pool_t* p = r ? r->pool : c->pool;
+    auto* f = static_cast<x0_filter_t*>(apr_pcalloc(p, sizeof(x0_filter_t)));
+    f->frec = frec;
+    f->ctx = ctx;
+    f->r = r;
+    f->c = r ? r->connection : c;
+    if (r)
+        return insert_filter(output ? &r->output_filters : &r->input_filters, f);
+    return insert_filter(output ? &c->output_filters : &c->input_filters, f);
+}
+
+void unlink_filter(x0_filter_t** head, x0_filter_t* f)
+{
+    for (x0_filter_t** at = head; *at; at = &(*at)->next)
+        if (*at == f) {
+            *at = f->next;
+            return;
+        }
+}
+
+} // namespace
+} // namespace x0
+
+extern "C" {
+
+const x0_filter_rec_t* x0_register_output_filter(const char* name, x0_out_filter_fn fn,
+                                                 x0_filter_type_e type)
+{
+    return x0::register_filter(name, fn, nullptr, type);
+}
+
+const x0_filter_rec_t* x0_register_input_filter(const char* name, x0_in_filter_fn fn,
+                                                x0_filter_type_e type)
+{
+    return x0::register_filter(name, nullptr, fn, type);
+}
+
+const x0_filter_rec_t* x0_find_filter(const char* name)
+{
+    for (int i = 0; i < x0::registry_count; ++i)
+        if (strcasecmp(x0::registry[i].name, name) == 0)
+            return &x0::registry[i];
+    return nullptr;
+}
+
+x0_filter_t* x0_add_output_filter(const char* name, void* ctx, x0_request_t* r, x0_conn_t* c)
+{
+    return x0::add_filter(name, ctx, r, c, true);
+}
+
+x0_filter_t* x0_add_input_filter(const char* name, void* ctx, x0_request_t* r, x0_conn_t* c)
+{
+    return x0::add_filter(name, ctx, r, c, false);
+}
+
+void x0_remove_output_filter(x0_filter_t* f)
+{
+    x0::unlink_filter(f->r ? &f->r->output_filters : &f->c->output_filters, f);
+}
+
+void x0_remove_input_filter(x0_filter_t* f)
+{
+    x0::unlink_filter(f->r ? &f->r->input_filters : &f->c->input_filters, f);
+}
+
+apr_status_t x0_pass_brigade(x0_filter_t* next, apr_bucket_brigade* bb)
+{
+    if (APR_BRIGADE_EMPTY(bb))
+        return APR_SUCCESS;
+    if (!next)
+        return APR_ENOTIMPL;
+    return next->frec->out(next, bb);
+}
+
+apr_status_t x0_get_brigade(x0_filter_t* f, apr_bucket_brigade* bb, x0_input_mode_e mode,
+                            apr_off_t readbytes)
+{
+    if (!f)
+        return APR_EOF;
+    return f->frec->in(f, bb, mode, readbytes);
+}
+
+/* ---- EOR: destroying it ends the request ---- */
+
+static void eor_destroy(void* data)
+{
+    x0::request_destroy(static_cast<x0_request_t*>(data));
+}
+
+static apr_status_t eor_read(apr_bucket*, const char** str, apr_size_t* len, apr_read_type_e)
+{
+    *str = nullptr;
+    *len = 0;
+    return APR_SUCCESS;
+}
+
+const apr_bucket_type_t x0_bucket_type_eor = {
+    "EOR", 5, apr_bucket_type_t::APR_BUCKET_METADATA, eor_destroy, eor_read,
+    apr_bucket_setaside_noop, apr_bucket_split_notimpl, apr_bucket_copy_notimpl,
+};
+
+apr_bucket* x0_bucket_eor_create(apr_bucket_alloc_t* list, x0_request_t* r)
+{
+    auto* b = static_cast<apr_bucket*>(apr_bucket_alloc(sizeof(apr_bucket), list));
+    APR_BUCKET_INIT(b);
+    b->free = apr_bucket_free;
+    b->list = list;
+    b->length = 0;
+    b->start = 0;
+    b->data = r;
+    b->type = &x0_bucket_type_eor;
+    return b;
+}
+
+/* ---- ERROR: a status instead of (the rest of) a body ---- */
+
+static void error_destroy(void* data)
+{
+    apr_bucket_free(data);
+}
+
+const apr_bucket_type_t x0_bucket_type_error = {
+    "ERROR", 5, apr_bucket_type_t::APR_BUCKET_METADATA, error_destroy, eor_read,
+    apr_bucket_setaside_noop, apr_bucket_split_notimpl, apr_bucket_copy_notimpl,
+};
+
+apr_bucket* x0_bucket_error_create(int status, apr_pool_t*, apr_bucket_alloc_t* list)
+{
+    auto* b = static_cast<apr_bucket*>(apr_bucket_alloc(sizeof(apr_bucket), list));
+    auto* s = static_cast<int*>(apr_bucket_alloc(sizeof(int), list));
+    *s = status;
+    APR_BUCKET_INIT(b);
+    b->free = apr_bucket_free;
+    b->list = list;
+    b->length = 0;
+    b->start = 0;
+    b->data = s;
+    b->type = &x0_bucket_type_error;
+    return b;
+}
+
+int x0_bucket_error_status(const apr_bucket* e)
+{
+    return *static_cast<const int*>(e->data);
+}
+
+} // extern "C"

@@ -1,0 +1,117 @@
+/*
+ * x0d: read the config, bind, and serve -- in one process (-X) or as a
+ * master with worker processes.
+ */
+#include <apr_general.h>
+#include <apr_getopt.h>
+#include <apr_strings.h>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "core_config.h"
+#include "hooks.h"
+#include "log.h"
+#include "master.h"
+
+namespace {
+
+constexpr char default_config[] = "conf/x0d.conf";
+
+void usage(const char* argv0)
+{
+    fprintf(stderr,
+            "usage: %s [-f FILE] [-d SERVERROOT] [-t] [-X] [-v]\n"
+            "  -f FILE        configuration file (default: SERVERROOT/%s)\n"
+            "  -d SERVERROOT  the directory relative paths resolve against (default: %s)\n"
+            "  -t             test the configuration and exit\n"
+            "  -X             one process in the foreground, no workers (debugging)\n"
+            "  -v             print the version and exit\n",
+            argv0, default_config, X0_PREFIX);
+}
+
+/** Send log lines (and anything else written to stderr) to the ErrorLog. */
+const char* open_error_log(apr_pool_t* p, x0_server_t* s)
+{
+    const char* path = x0::core_server_conf(s)->error_log;
+    if (path) {
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+        if (fd < 0)
+            return apr_psprintf(p, "cannot open ErrorLog %s: %s", path, strerror(errno));
+        dup2(fd, STDERR_FILENO);
+        close(fd);
+    }
+    x0::log_set_level(s->log_level);
+    return nullptr;
+}
+
+} // namespace
+
+int main(int argc, const char* const* argv)
+{
+    apr_app_initialize(&argc, &argv, nullptr);
+    atexit(apr_terminate);
+    signal(SIGPIPE, SIG_IGN);  // a client that goes away is an EPIPE, not a signal
+
+    apr_pool_t* pconf;
+    apr_pool_t* ptemp;
+    apr_pool_create(&pconf, nullptr);
+    apr_pool_create(&ptemp, pconf);
+
+    const char* config_file = default_config;
+    bool config_test = false;
+    bool single_process = false;
+    apr_getopt_t* opt;
+    apr_getopt_init(&opt, pconf, argc, argv);
+    char ch;
+    const char* arg;
+    apr_status_t rv;
+    while ((rv = apr_getopt(opt, "f:d:tXvh", &ch, &arg)) == APR_SUCCESS) {
+        switch (ch) {
+        case 'f': config_file = arg; break;
+        case 'd': x0::set_server_root(pconf, arg); break;
+        case 't': config_test = true; break;
+        case 'X': single_process = true; break;
+        case 'v': printf("x0d version x0/%s\n", PACKAGE_VERSION); return 0;
+        default: usage(argv[0]); return 0;
+        }
+    }
+    if (rv != APR_EOF || opt->ind < argc) {
+        usage(argv[0]);
+        return 1;
+    }
+
+    const char* error = nullptr;
+    x0_server_t* s = x0::read_config(pconf, ptemp, config_file, &error);
+    if (!s) {
+        fprintf(stderr, "%s\n", error);
+        return 1;
+    }
+    if (config_test) {
+        fprintf(stderr, "Syntax OK\n");
+        return 0;
+    }
+    if (x0::run_post_config(pconf, s) != X0_OK) {
+        fprintf(stderr, "x0d: a module failed to start; see the messages above\n");
+        return 1;
+    }
+    apr_pool_clear(ptemp);
+
+    int count = 0;
+    x0::listener* listeners = x0::open_listeners(pconf, s, &count, &error);
+    if (!listeners || (error = open_error_log(pconf, s)) || (error = x0::write_pid_file(pconf, s))) {
+        fprintf(stderr, "x0d: %s\n", error);
+        return 1;
+    }
+    x0_log_error(X0LOG(00001), X0_LOG_NOTICE, 0, s, "x0/%s serving on %d listener(s)",
+                 PACKAGE_VERSION, count);
+    int status = single_process ? x0::worker_main(s, listeners, count)
+                                : x0::master_main(s, listeners, count);
+    x0::remove_pid_file(s);
+    return status;
+}
