@@ -76,7 +76,9 @@ void* create_server(apr_pool_t* p, x0_server_t*)
 void* create_dir(apr_pool_t* p, const char*)
 {
     auto* d = static_cast<core_dir_config*>(apr_pcalloc(p, sizeof(core_dir_config)));
-    d->options = OPT_FOLLOW_SYMLINKS;  // httpd 2.4's default
+    // httpd 2.4 follows symlinks by default; x0 refuses links that leave
+    // DocumentRoot unless the config says `Options FollowSymLinks`.
+    d->options = 0;
     return d;
 }
 

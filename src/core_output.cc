@@ -79,8 +79,11 @@ void consume(output_state* out, apr_size_t sent)
 {
     while (!APR_BRIGADE_EMPTY(out->pending)) {
         apr_bucket* b = APR_BRIGADE_FIRST(out->pending);
-        if (APR_BUCKET_IS_METADATA(b)) {
-            drop_metadata(out, b);
+        if (APR_BUCKET_IS_METADATA(b) || b->length == 0) {
+            if (APR_BUCKET_IS_METADATA(b))
+                drop_metadata(out, b);
+            else
+                apr_bucket_delete(b);  // an empty file read into an empty heap bucket
             continue;
         }
         if (sent == 0)
@@ -104,6 +107,19 @@ apr_status_t fail(output_state* out, apr_status_t rv)
     out->pending_requests = 0;
     apr_brigade_cleanup(out->pending);
     return rv;
+}
+
+/**
+ * The connection pool is going: end the pending requests while their pools
+ * still exist (APR destroys subpools before it runs the parent's cleanups).
+ */
+apr_status_t drop_pending(void* data)
+{
+    auto* out = static_cast<output_state*>(data);
+    apr_brigade_cleanup(out->pending);
+    out->pending_memory = 0;
+    out->pending_requests = 0;
+    return APR_SUCCESS;
 }
 
 void block(output_state* out)
@@ -211,6 +227,7 @@ void output_init(output_state* out, int fd, void (*on_blocked)(void*), void* own
     out->blocked = false;
     out->flow_stopped = false;
     out->error = APR_SUCCESS;
+    apr_pool_pre_cleanup_register(p, out, drop_pending);
 }
 
 apr_status_t output_write(output_state* out)
@@ -276,6 +293,9 @@ apr_status_t core_output_filter(x0_filter_t* f, apr_bucket_brigade* bb)
             out->pending_memory += b->length;
         } else if (X0_BUCKET_IS_EOR(b)) {
             ++out->pending_requests;
+        } else if (APR_BUCKET_IS_FILE(b) && b->length == 0) {
+            apr_bucket_destroy(b);
+            continue;
         }
         APR_BRIGADE_INSERT_TAIL(out->pending, b);
     }

@@ -466,8 +466,88 @@ parse_status request_parser::take_field_line(const char* line, apr_size_t len)
     return parse_status::need_more;
 }
 
+/** Is @a v a list of one or more equal decimal lengths ("5" or "5, 5")? */
+static bool valid_content_length(const char* v, const char** first)
+{
+    for (const char* p = v; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            ++p;
+        const char* end = p;
+        while (*end >= '0' && *end <= '9')
+            ++end;
+        apr_size_t n = static_cast<apr_size_t>(end - p);
+        // 18 digits stay below 2^63: no overflow when the body filter converts it.
+        if (n == 0 || n > 18)
+            return false;
+        if (!*first)
+            *first = p;
+        else if (strspn(*first, "0123456789") != n || strncmp(*first, p, n) != 0)
+            return false;
+        p = end;
+        while (*p == ' ' || *p == '\t')
+            ++p;
+        if (*p && *p != ',')
+            return false;
+    }
+    return *first != nullptr;
+}
+
+/** The last coding of a Transfer-Encoding list, and whether there are others. */
+static bool only_chunked(const char* v, bool* chunked_last)
+{
+    bool others = false;
+    *chunked_last = false;
+    for (const char* p = v; *p;) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            ++p;
+        if (!*p)
+            break;
+        const char* end = p;
+        while (*end && *end != ',' && *end != ' ' && *end != '\t' && *end != ';')
+            ++end;
+        *chunked_last = end - p == 7 && strncasecmp(p, "chunked", 7) == 0;
+        others = others || !*chunked_last;
+        while (*end && *end != ',')
+            ++end;
+        p = end;
+    }
+    return !others;
+}
+
+/**
+ * RFC 9112 6.1 and 6.3: a request body's length must be unambiguous, or a
+ * proxy in front of us may see a different message boundary (smuggling).
+ * 400 for Content-Length with Transfer-Encoding, differing or invalid
+ * Content-Length values, and a Transfer-Encoding whose final coding is not
+ * chunked; 501 for codings x0 does not implement.
+ */
+static int check_framing(apr_table_t* headers)
+{
+    const apr_array_header_t* fields = apr_table_elts(headers);
+    const auto* e = reinterpret_cast<const apr_table_entry_t*>(fields->elts);
+    const char* length = nullptr;
+    bool has_length = false, has_te = false, chunked_last = false, only = true;
+    for (int i = 0; i < fields->nelts; ++i) {
+        if (strcasecmp(e[i].key, "Content-Length") == 0) {
+            has_length = true;
+            if (!valid_content_length(e[i].val, &length))
+                return 400;
+        } else if (strcasecmp(e[i].key, "Transfer-Encoding") == 0) {
+            has_te = true;
+            only = only_chunked(e[i].val, &chunked_last) && only;
+        }
+    }
+    if (has_te && (has_length || !chunked_last))
+        return 400;
+    if (has_te && !only)
+        return 501;
+    return 0;
+}
+
 parse_status request_parser::finish_head()
 {
+    if (int status = check_framing(head.headers))
+        return fail(status);
     // RFC 9112 3.2: 400 for an HTTP/1.1 request without Host, for more
     // than one Host line, and for an invalid Host value.
     if (host_fields_ > 1)

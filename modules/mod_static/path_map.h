@@ -48,11 +48,13 @@ struct opened_file {
  * directory.
  *
  * Without @a follow_symlinks the kernel resolves the path with openat2()
- * RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS: symlinks that stay below the root
- * work, anything leading out of it is refused. Where openat2() is missing
- * (ENOSYS: kernel before 5.6, or a seccomp filter) open_below_root_checked()
- * takes over. With @a follow_symlinks it is a plain openat(), as Apache's
- * Options FollowSymLinks.
+ * RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS: relative symlinks that stay below
+ * the root work, anything leading out of it is refused, and so is every
+ * absolute symlink (the kernel does not look where it points). Where
+ * openat2() is missing (ENOSYS: kernel before 5.6, or a seccomp filter)
+ * open_below_root_checked() takes over; it judges by the final location, so
+ * there an absolute symlink into the root works. With @a follow_symlinks it
+ * is a plain openat(), as Apache's Options FollowSymLinks.
  *
  * @param root_real realpath of the root, for the ENOSYS fallback
  * @return 0 with out->fd open; else out->fd is -1 and the status is

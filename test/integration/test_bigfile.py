@@ -63,23 +63,30 @@ class BigFileTest(ServerTestCase):
             self.assertIsNone(r.header('Transfer-Encoding'))
             block = 8 << 20
             buf = bytearray(block)
-            view = memoryview(buf)
+            ebuf = bytearray(block)
             offset = 0
             pending = bytes(c.buf)
             c.buf.clear()
             markers_seen = 0
             while offset < SIZE:
                 want = min(block, SIZE - offset)
+                if want < len(buf):
+                    del buf[want:]
+                    del ebuf[want:]
                 n = len(pending)
                 buf[:n] = pending
                 pending = b''
+                view = memoryview(buf)
                 while n < want:
                     got = c.sock.recv_into(view[n:want])
                     if got == 0:
                         self.fail('connection closed at offset %d of %d' % (offset + n, SIZE))
                     n += got
-                expected = os.pread(fd, want, offset)
-                if view[:want] != expected:
+                view.release()
+                if os.preadv(fd, [ebuf], offset) != want:
+                    self.fail('short read of the file at %d' % offset)
+                if buf != ebuf:     # bytearray == bytearray is a memcmp
+                    expected = ebuf
                     bad = next(i for i in range(want) if buf[i] != expected[i])
                     self.fail('body differs at offset %d: got %r expected %r'
                               % (offset + bad, bytes(buf[bad:bad + 16]), expected[bad:bad + 16]))

@@ -65,7 +65,7 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, out)
         self.assertIn('Syntax OK', out)
 
-    def test_configtest_does_not_listen(self):
+    def test_configtest_writes_no_pid_file(self):
         p = run_x0d(['-f', self.srv.conf_path, '-t'])
         self.assertEqual(p.returncode, 0)
         self.assertFalse(os.path.exists(self.srv.pid_file), '-t wrote the PidFile')

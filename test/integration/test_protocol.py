@@ -148,7 +148,8 @@ class ProtocolTest(ServerTestCase):
         self.assert_error(b'GET / HTTP/1.1\r\nHost: x\r\nno colon here\r\n\r\n', 400, 'no colon')
         self.assert_error(b'GET / HTTP/1.1\r\nHost: x\r\n: empty name\r\n\r\n', 400, 'empty name')
 
-    # DESIGN.md: the smuggling vectors are rejected with 400 and a close.
+    # DESIGN.md: the smuggling vectors are rejected with 400 and a close
+    # (RFC 9112 6.1, 6.3), whatever the method and whether a body is read.
     def test_bare_cr(self):
         self.assert_error(b'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\rb\r\n\r\n', 400, 'bare CR')
 
@@ -156,18 +157,40 @@ class ProtocolTest(ServerTestCase):
         self.assert_error(b'GET / HTTP/1.1\r\nHost: x\r\nX-A: a\x00b\r\n\r\n', 400, 'NUL')
 
     def test_content_length_and_transfer_encoding(self):
-        self.assert_error(b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n'
+        self.assert_error(b'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n'
                           b'Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n', 400, 'CL + TE')
 
     def test_differing_content_lengths(self):
-        self.assert_error(b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n'
+        self.assert_error(b'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n'
                           b'Content-Length: 6\r\n\r\nhello!', 400, 'two Content-Lengths')
 
     def test_bad_content_length(self):
-        self.assert_error(b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n', 400,
+        self.assert_error(b'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n', 400,
                           'negative Content-Length')
-        self.assert_error(b'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n', 400,
+        self.assert_error(b'GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n', 400,
                           'Content-Length 1x')
+
+    def test_transfer_encoding_not_chunked(self):
+        # RFC 9112 6.3: chunked not final in a request -> 400 and close.
+        self.assert_error(b'GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n', 400,
+                          'Transfer-Encoding: gzip')
+
+    def test_body_not_parsed_as_request(self):
+        # A body the handler ignores is discarded or the connection closed:
+        # its bytes never become a request of their own.
+        smuggled = b'GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n'
+        for framing, body in ((b'Content-Length: %d\r\n' % len(smuggled), smuggled),
+                              (b'Transfer-Encoding: chunked\r\n',
+                               b'%x\r\n%s\r\n0\r\n\r\n' % (len(smuggled), smuggled))):
+            with self.conn(timeout=3) as c:
+                c.send(b'GET /index.html HTTP/1.1\r\nHost: x\r\n' + framing + b'\r\n' + body
+                       + build_request('GET', '/index.html'))
+                r = c.read_response()
+                self.assertEqual((r.status, r.body), (200, INDEX), framing)
+                if c.wait_closed(0.5) is None or c.buf:
+                    r2 = c.read_response()
+                    self.assertEqual((r2.status, r2.body), (200, INDEX),
+                                     'the body became a request (%r)' % framing)
 
 
 if __name__ == '__main__':

@@ -1,11 +1,9 @@
 """Static files: bodies, types, validators, directories, HEAD, conditionals, 405."""
 
-import email.utils
 import hashlib
 import os
 import random
 import tempfile
-import time
 import unittest
 
 import x0test

@@ -7,7 +7,7 @@ import time
 import unittest
 
 import x0test
-from x0test import Conn, ServerTestCase, build_request
+from x0test import Conn, Server, ServerTestCase, build_request
 
 TIMEOUT = 2
 SPARSE_SIZE = 64 << 20
@@ -136,6 +136,26 @@ class TimeoutTest(ServerTestCase):
         for _ in range(3):
             r = self.get('/index.html')
             self.assertEqual((r.status, r.body), (200, INDEX))
+
+
+class StopWhileStalledTest(unittest.TestCase):
+    """SIGTERM while a download is stuck on a full socket: a clean exit."""
+
+    def test_sigterm_with_stalled_download(self):
+        srv = Server({'Timeout': '30'}, files={'index.html': INDEX})
+        self.addCleanup(srv.cleanup)
+        with open(srv.path('sparse.bin'), 'wb') as f:
+            f.truncate(SPARSE_SIZE)
+        srv.start()
+        try:
+            c = Conn(srv.port, rcvbuf=4096)
+            self.addCleanup(c.close)
+            c.request('GET', '/sparse.bin')
+            self.assertEqual(c.read_head().status, 200)
+            time.sleep(1)
+        finally:
+            note = srv.stop()
+        self.assertIsNone(note, '%s\n%s' % (note, srv.logs()))
 
 
 if __name__ == '__main__':

@@ -4,7 +4,7 @@ follow Options.  Raw sockets, so that no client normalizes the paths."""
 import os
 import unittest
 
-from x0test import ServerTestCase, build_request
+from x0test import ServerTestCase
 
 SECRET = b'TOP-SECRET-7f3a9c outside the document root\n'
 SECRET2 = b'SECOND-SECRET-b81e in a directory outside\n'

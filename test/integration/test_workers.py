@@ -32,8 +32,7 @@ class WorkersTest(unittest.TestCase):
         self.sent_sigterm = False
 
     def tearDown(self):
-        outcome = getattr(self, '_outcome', None)
-        if outcome is not None and not getattr(outcome, 'success', True):
+        if x0test.test_failed(self):
             print('\n' + self.srv.logs())
         note = self.srv.stop(expect_exited=self.sent_sigterm)
         # workers the master failed to stop: end them, and say so

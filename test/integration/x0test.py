@@ -191,24 +191,17 @@ class Server:
         return p
 
     def config_text(self, directives, extra):
+        """Defaults in order, each replaced by its override; new names last."""
+        defaults = default_directives(self)
+        merged = dict(defaults)
+        merged.update(directives)
         lines = []
-        overrides = dict(directives)
-        seen = set()
-        for name, value in default_directives(self):
-            if name in overrides:
-                if name in seen:
-                    continue
-                seen.add(name)
-                value = overrides[name]
+        for name in dict.fromkeys([n for n, _ in defaults] + list(directives)):
+            value = merged[name]
             if value is None:
                 continue
             for v in (value if isinstance(value, list) else [value]):
                 lines.append('%s %s' % (name, v))
-        for name, value in overrides.items():
-            if name not in seen and value is not None and \
-                    name not in dict(default_directives(self)):
-                for v in (value if isinstance(value, list) else [value]):
-                    lines.append('%s %s' % (name, v))
         return '\n'.join(lines) + '\n' + HELLO_LOCATION + extra
 
     def write_config(self, directives, extra=''):
@@ -310,6 +303,14 @@ class Server:
         return Conn(self.port, **kw)
 
 
+def test_failed(test):
+    """In tearDown: did this test fail so far?  (To show the server's logs.)"""
+    result = getattr(getattr(test, '_outcome', None), 'result', None)
+    if result is None:
+        return False
+    return any(t is test for t, _ in result.failures + result.errors)
+
+
 class ServerTestCase(unittest.TestCase):
     """One x0d per test class: set `directives`, `extra`, `files`."""
 
@@ -343,8 +344,7 @@ class ServerTestCase(unittest.TestCase):
             raise AssertionError(note + '\n' + logs)
 
     def tearDown(self):
-        outcome = getattr(self, '_outcome', None)
-        if outcome is not None and not getattr(outcome, 'success', True):
+        if test_failed(self):
             sys.stderr.write('\n' + self.server.logs() + '\n')
         if not self.server.alive():
             self.fail('x0d died during %s (exit %s)\n%s'

@@ -286,7 +286,7 @@ TEST(config, defaults)
     POINTERS_EQUAL(nullptr, c->pid_file);
     POINTERS_EQUAL(nullptr, c->error_log);
     POINTERS_EQUAL(nullptr, c->user);
-    LONGS_EQUAL(x0::OPT_FOLLOW_SYMLINKS, core_dir(s->lookup_defaults)->options);
+    LONGS_EQUAL(0, core_dir(s->lookup_defaults)->options);  // no FollowSymLinks unless asked
     POINTERS_EQUAL(nullptr, core_dir(s->lookup_defaults)->handler);
     POINTERS_EQUAL(nullptr, test_conf(s->lookup_defaults)->path);
     LONGS_EQUAL(0, x0::server_locations(s)->nelts);
@@ -508,10 +508,10 @@ TEST(config, root_location_matches_everything_and_options_merge)
 
 TEST(config, location_without_options_inherits_them)
 {
-    x0_server_t* s = read("Listen 80\nOptions -FollowSymLinks\n"
+    x0_server_t* s = read("Listen 80\nOptions FollowSymLinks\n"
                           "<Location /x>\nTestValue x\n</Location>\n");
     CHECK_TEXT(s != nullptr, error);
-    LONGS_EQUAL(0, core_dir(x0::location_walk(ptemp, s, "/x"))->options);
+    LONGS_EQUAL(x0::OPT_FOLLOW_SYMLINKS, core_dir(x0::location_walk(ptemp, s, "/x"))->options);
 }
 
 TEST(config, include_files_and_patterns)

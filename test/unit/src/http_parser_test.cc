@@ -597,3 +597,31 @@ TEST(http_parser, empty_feed_needs_more)
     CHECK_EQUAL(0u, used);
     CHECK(p.at_start());
 }
+
+TEST(http_parser, ambiguous_body_framing_is_rejected)
+{
+    // RFC 9112 6.1 and 6.3: anything a proxy could frame differently.
+    CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: 5\r\nTransfer-Encoding: chunked\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: chunked\r\nContent-Length: 5\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: 5\r\nContent-Length: 6\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: 5, 6\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: -1\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: 1x\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: \r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: +5\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: 1234567890123456789\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: gzip\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: chunked, gzip\r\n")));
+    CHECK_EQUAL(501, error_of(pool, get_with("Transfer-Encoding: gzip, chunked\r\n")));
+}
+
+TEST(http_parser, unambiguous_body_framing_is_accepted)
+{
+    const char* good[] = {"Content-Length: 5\r\n", "Content-Length: 5\r\nContent-Length: 5\r\n",
+                          "Content-Length: 5, 5\r\n", "Transfer-Encoding: Chunked\r\n",
+                          "Transfer-Encoding: chunked\r\n"};
+    for (const char* fields : good) {
+        outcome o = parse_whole(pool, get_with(fields));
+        CHECK_TEXT(o.status == parse_status::done, fields);
+    }
+}
