@@ -27,6 +27,7 @@
 #include "x0/module.h"
 #include "core_config.h"
 #include "conditional.h"
+#include "file_cache.h"
 #include "mime_types.h"
 #include "path_map.h"
 
@@ -205,20 +206,18 @@ int static_post_config(apr_pool_t* pconf, x0_server_t* s)
 /* ---- the handler ---- */
 
 /**
- * Open @a rel below the root for @a r, log what is unusual, and tie the
- * descriptor to the request pool so that every later return closes it.
+ * Open @a rel below the root for @a r (through this worker's file cache) and
+ * log what is unusual. The descriptor is the request pool's to release.
  */
 int static_open(x0_request_t* r, const static_server_config* conf, const char* rel,
                 x0::opened_file* file)
 {
     auto* core = static_cast<const x0::core_dir_config*>(x0_get_dir_config(r, &core_module));
     bool follow = core && (core->options & x0::OPT_FOLLOW_SYMLINKS);
-    int status = x0::open_below_root(conf->root_fd, conf->document_root_real, rel, follow, file);
-    if (status == 0) {
-        apr_pool_cleanup_register(r->pool, fd_as_data(file->fd), static_close_fd,
-                                  apr_pool_cleanup_null);
+    int status = x0::file_cache_open(r->pool, conf->root_fd, conf->document_root_real, rel,
+                                     follow, file);
+    if (status == 0)
         return 0;
-    }
     if (status == 500)
         x0_log_error(X0LOG(01003), X0_LOG_ERR, APR_FROM_OS_ERROR(file->err), r->server,
                      "cannot open %s/%s", conf->document_root_real, rel);
@@ -227,12 +226,6 @@ int static_open(x0_request_t* r, const static_server_config* conf, const char* r
                      "Symbolic link not allowed or link target not accessible: %s/%s",
                      conf->document_root_real, rel);
     return status;
-}
-
-void static_close(x0_request_t* r, x0::opened_file* file)
-{
-    apr_pool_cleanup_run(r->pool, fd_as_data(file->fd), static_close_fd);
-    file->fd = -1;
 }
 
 /**
@@ -258,7 +251,6 @@ int static_open_index(x0_request_t* r, const static_server_config* conf, const c
             *served = path;
             return 0;
         }
-        static_close(r, file);
     }
     return 403;
 }
@@ -349,7 +341,6 @@ int static_handler(x0_request_t* r)
 
     const char* served = path.rel;
     if (S_ISDIR(file.st.st_mode)) {
-        static_close(r, &file);
         if (!path.dir_slash) {
             // Relative references resolve against the directory only with
             // the slash. Leading slashes are collapsed so that "//host"
@@ -369,9 +360,15 @@ int static_handler(x0_request_t* r)
     return static_send_file(r, conf, served, &file);
 }
 
+void static_child_init(apr_pool_t* pchild, x0_server_t*)
+{
+    x0::file_cache_init(pchild);
+}
+
 void static_register_hooks(apr_pool_t* p)
 {
     x0_hook_post_config(static_post_config, X0_HOOK_MIDDLE);
+    x0_hook_child_init(static_child_init, X0_HOOK_MIDDLE);
     x0_hook_handler(static_handler, X0_HOOK_LAST);
 }
 

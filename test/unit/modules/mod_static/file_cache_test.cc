@@ -1,0 +1,135 @@
+/* The worker's open-file cache: hits share a descriptor, busy entries stay. */
+#include <CppUTest/TestHarness.h>
+
+#include <cstdlib>
+#include <fcntl.h>
+#include <string>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <apr_pools.h>
+#include "mod_static/file_cache.h"
+
+namespace {
+
+bool fd_is_open(int fd)
+{
+    return fcntl(fd, F_GETFD) != -1;
+}
+
+void write_file(const std::string& path, const std::string& data)
+{
+    int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    CHECK(fd >= 0);
+    CHECK_EQUAL(static_cast<ssize_t>(data.size()), write(fd, data.data(), data.size()));
+    close(fd);
+}
+
+} // namespace
+
+TEST_GROUP(file_cache)
+{
+    apr_pool_t* pool = nullptr;
+    apr_pool_t* worker = nullptr;
+    std::string root;
+    int root_fd = -1;
+
+    void setup() override
+    {
+        apr_pool_create(&pool, nullptr);
+        apr_pool_create(&worker, pool);
+        char tmpl[] = "/tmp/x0-file-cache-XXXXXX";
+        root = mkdtemp(tmpl);
+        write_file(root + "/a.txt", "aaaa");
+        mkdir((root + "/dir").c_str(), 0755);
+        root_fd = open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        x0::file_cache_init(worker);
+    }
+    void teardown() override
+    {
+        apr_pool_destroy(pool);  // closes the cached descriptors
+        close(root_fd);
+        std::string cmd = "rm -rf " + root;
+        CHECK_EQUAL(0, system(cmd.c_str()));
+    }
+
+    int open_in(apr_pool_t* p, const char* rel, x0::opened_file* f)
+    {
+        return x0::file_cache_open(p, root_fd, root.c_str(), rel, false, f);
+    }
+};
+
+TEST(file_cache, second_open_shares_the_descriptor)
+{
+    apr_pool_t *r1, *r2;
+    apr_pool_create(&r1, worker);
+    apr_pool_create(&r2, worker);
+    x0::opened_file f1, f2;
+    LONGS_EQUAL(0, open_in(r1, "a.txt", &f1));
+    LONGS_EQUAL(0, open_in(r2, "a.txt", &f2));
+    LONGS_EQUAL(f1.fd, f2.fd);
+    LONGS_EQUAL(4, f2.st.st_size);
+    apr_pool_destroy(r1);
+    apr_pool_destroy(r2);
+    CHECK(fd_is_open(f1.fd));  // still cached for the next request
+}
+
+TEST(file_cache, directories_are_not_cached)
+{
+    apr_pool_t* r1;
+    apr_pool_create(&r1, worker);
+    x0::opened_file f;
+    LONGS_EQUAL(0, open_in(r1, "dir", &f));
+    CHECK(S_ISDIR(f.st.st_mode));
+    apr_pool_destroy(r1);
+    CHECK_FALSE(fd_is_open(f.fd));
+}
+
+TEST(file_cache, errors_pass_through)
+{
+    x0::opened_file f;
+    LONGS_EQUAL(404, open_in(pool, "missing.txt", &f));
+    LONGS_EQUAL(403, open_in(pool, "../etc/passwd", &f));
+}
+
+TEST(file_cache, expired_entry_in_use_is_not_replaced)
+{
+    apr_pool_t *r1, *r2;
+    apr_pool_create(&r1, worker);
+    apr_pool_create(&r2, worker);
+    x0::opened_file f1, f2;
+    LONGS_EQUAL(0, open_in(r1, "a.txt", &f1));
+    sleep(static_cast<unsigned>(x0::file_cache_ttl) + 1);
+    write_file(root + "/a.txt", "bbbbbbbb");
+    LONGS_EQUAL(0, open_in(r2, "a.txt", &f2));
+    CHECK(f1.fd != f2.fd);       // a fresh open: the cached entry had expired
+    LONGS_EQUAL(8, f2.st.st_size);
+    apr_pool_destroy(r2);
+    CHECK_FALSE(fd_is_open(f2.fd));  // not cached: the slot was busy with r1
+    CHECK(fd_is_open(f1.fd));        // r1's response still has its descriptor
+    apr_pool_destroy(r1);
+}
+
+TEST(file_cache, file_rewritten_in_place_is_a_miss)
+{
+    apr_pool_t *r1, *r2;
+    apr_pool_create(&r1, worker);
+    x0::opened_file f1, f2;
+    LONGS_EQUAL(0, open_in(r1, "a.txt", &f1));
+    apr_pool_destroy(r1);
+    write_file(root + "/a.txt", "version two, longer");
+    apr_pool_create(&r2, worker);
+    LONGS_EQUAL(0, open_in(r2, "a.txt", &f2));
+    LONGS_EQUAL(19, f2.st.st_size);
+    apr_pool_destroy(r2);
+}
+
+TEST(file_cache, deleted_file_is_a_miss)
+{
+    apr_pool_t* r1;
+    apr_pool_create(&r1, worker);
+    x0::opened_file f;
+    LONGS_EQUAL(0, open_in(r1, "a.txt", &f));
+    apr_pool_destroy(r1);
+    unlink((root + "/a.txt").c_str());
+    LONGS_EQUAL(404, open_in(pool, "a.txt", &f));
+}
