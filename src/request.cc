@@ -5,9 +5,11 @@
 
 #include <new>
 
+#include "config.h"
 #include "core_config.h"
 #include "hooks.h"
 #include "modules.h"
+#include "uri_path.h"
 
 namespace x0 {
 
@@ -55,8 +57,14 @@ static int run_hooks(x0_request_t* r)
     int rv = run_post_read_request(r);
     if (rv != X0_OK)
         return rv;
-    if (r->uri)
-        r->per_dir_config = location_walk(r->pool, r->server, r->uri);
+    const apr_array_header_t* locations = server_locations(r->server);
+    if (r->uri && locations && locations->nelts > 0) {
+        const char* path;
+        rv = normalize_path(r->pool, r->uri, &path);
+        if (rv != 0)
+            return rv;
+        r->per_dir_config = location_walk(r->pool, r->server, path);
+    }
     auto* dir = static_cast<core_dir_config*>(x0_get_dir_config(r, &core_module));
     r->handler = dir->handler;
     rv = run_translate(r);

@@ -72,6 +72,14 @@ class ChunkedTest(ServerTestCase):
     def test_n1000(self):
         self.check_hello('?n=1000', 1000)
 
+    def test_location_sees_the_normalized_path(self):
+        # <Location /hello> matches however the path is spelled (as httpd).
+        for path in ('/%68ello?n=2', '//hello?n=2', '/x/../hello?n=2'):
+            with self.conn() as c:
+                c.request('GET', path)
+                r = c.read_response()
+            self.assertEqual((r.status, r.body), (200, hello(2)), path)
+
     def test_reader_agrees(self):
         with self.conn() as c:
             c.request('GET', '/hello?n=50')
