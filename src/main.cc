@@ -57,6 +57,14 @@ int main(int argc, const char* const* argv)
     apr_app_initialize(&argc, &argv, nullptr);
     atexit(apr_terminate);
     signal(SIGPIPE, SIG_IGN);  // a client that goes away is an EPIPE, not a signal
+    // Clients can connect as soon as the listeners are open, but the stop
+    // handlers come later (worker_main, master_main): hold SIGTERM and SIGINT
+    // until then, so that a stop during start-up still removes the PidFile.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop_signals, nullptr);
 
     apr_pool_t* pconf;
     apr_pool_t* ptemp;

@@ -7,6 +7,7 @@
 #include "worker.h"
 
 #include <cerrno>
+#include <csignal>
 #include <new>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -123,6 +124,13 @@ int worker_main(x0_server_t* s, listener* listeners, int listener_count)
     w->accept_pause.data = w;
     ev_signal_init(&w->stop_signal, stop_callback, SIGTERM);
     ev_signal_start(w->loop, &w->stop_signal);
+    // main() held SIGTERM and SIGINT until this handler existed; a SIGTERM
+    // sent meanwhile is delivered now and stops the loop at once.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    sigprocmask(SIG_UNBLOCK, &stop_signals, nullptr);
 
     run_child_init(pool, s);
     set_accepting(w, true);

@@ -7,12 +7,7 @@ import time
 import unittest
 
 import x0test
-from x0test import Server
-
-
-def run_x0d(args, timeout=15):
-    return subprocess.run([x0test.x0d_binary()] + args, capture_output=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL)
+from x0test import Server, run_x0d
 
 
 class ConfigTest(unittest.TestCase):

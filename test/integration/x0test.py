@@ -8,6 +8,16 @@ Environment (set by `make check`):
   X0D        absolute path of the x0d binary
   X0_SRCDIR  top of the source tree (for conf/mime.types)
   X0TEST_KEEP=1 keeps the temporary directories for inspection.
+  X0_WRAPPER    a command that x0d runs under, split like a shell would, e.g.
+                X0_WRAPPER="valgrind --error-exitcode=99 --leak-check=full
+                --errors-for-leak-kinds=definite --track-fds=no -q"
+                Start and stop then get more time, and the tests in
+                WRAPPER_SKIPS are skipped.
+
+A server fails its test when it exits with a status other than 0 at SIGTERM
+(a wrapper's --error-exitcode, a sanitizer's exit code) or when its stderr or
+ErrorLog holds a sanitizer or valgrind report (see REPORT): x0d sends its
+stderr to the ErrorLog, so those reports would otherwise go unseen.
 
 Exit codes follow automake: 0 pass, 77 skip, anything else fail.
 """
@@ -16,6 +26,7 @@ import email.utils
 import os
 import re
 import select
+import shlex
 import shutil
 import signal
 import socket
@@ -28,6 +39,24 @@ import unittest
 
 SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
+
+WRAPPER = shlex.split(os.environ.get('X0_WRAPPER', ''))
+# valgrind starts x0d 20-50 times slower and checks for leaks at exit.
+START_TIMEOUT = 120 if WRAPPER else 10
+STOP_TIMEOUT = 60 if WRAPPER else 5
+
+# Test files that mean nothing or take hours under a wrapper.
+WRAPPER_SKIPS = {
+    'test_memory.py': 'VmRSS under X0_WRAPPER is the wrapper\'s, not x0d\'s',
+    'test_bigfile.py': 'streaming 5 GiB through X0_WRAPPER takes far too long',
+}
+
+# The first line of an ASan, LSan, UBSan or valgrind error report.
+# ("definitely lost: 0 bytes" is valgrind's leak summary saying all is well.)
+REPORT = re.compile(r'ERROR: AddressSanitizer|runtime error:|LeakSanitizer'
+                    r'|Invalid (read|write|free)|uninitialised|Mismatched free'
+                    r'|definitely lost(?!: 0 bytes)')
+REPORT_LIMIT = 8000
 
 
 def srcdir():
@@ -48,6 +77,42 @@ def skip_file(reason):
     """Skip a whole test file (automake exit code 77)."""
     print('SKIP: ' + reason)
     sys.exit(SKIP)
+
+
+def wrapper_error_exitcode():
+    """The --error-exitcode=N given to the X0_WRAPPER, or None."""
+    for word in WRAPPER:
+        if word.startswith('--error-exitcode='):
+            return int(word.split('=', 1)[1])
+    return None
+
+
+def error_reports(label, data):
+    """The sanitizer/valgrind reports in @data (bytes), from a few lines
+    before the first one, or ''."""
+    text = data.decode('utf-8', 'replace')
+    m = REPORT.search(text)
+    if not m:
+        return ''
+    start = text.rfind('\n', 0, m.start()) + 1
+    for _ in range(2):      # ASan's report starts with a line of '='
+        start = text.rfind('\n', 0, max(0, start - 1)) + 1
+    report = text[start:start + REPORT_LIMIT].strip('\n')
+    return ('--- sanitizer/valgrind report in x0d %s ---\n%s\n--- end of report%s ---'
+            % (label, report, ' (cut)' if len(text) - start > REPORT_LIMIT else ''))
+
+
+def run_x0d(args, timeout=15):
+    """x0d @args under the X0_WRAPPER to completion (CompletedProcess); fails
+    when its stderr holds a sanitizer or valgrind report."""
+    p = subprocess.run(WRAPPER + [x0d_binary()] + args, capture_output=True,
+                       timeout=timeout * (10 if WRAPPER else 1), stdin=subprocess.DEVNULL)
+    report = error_reports('stderr of x0d %s' % ' '.join(args), p.stderr)
+    if report or (WRAPPER and p.returncode == wrapper_error_exitcode()):
+        raise AssertionError('x0d %s: exit %d\n%s\n%s'
+                             % (' '.join(args), p.returncode, report,
+                                p.stderr.decode('utf-8', 'replace')[-3000:]))
+    return p
 
 
 def sanitized_binary():
@@ -222,19 +287,19 @@ class Server:
         self._out = open(self.stdout_path, 'wb')
         self._err = open(self.stderr_path, 'wb')
         self.stopped = False
-        self.proc = subprocess.Popen(self.command(), stdout=self._out,
+        self.proc = subprocess.Popen(WRAPPER + self.command(), stdout=self._out,
                                      stderr=self._err, stdin=subprocess.DEVNULL,
                                      cwd=self.cwd)
         if wait:
             self.wait_listening()
         return self
 
-    def wait_listening(self, timeout=10):
+    def wait_listening(self, timeout=START_TIMEOUT):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError('x0d exited with %s before listening\n%s'
-                                     % (self.proc.returncode, self.logs()))
+                raise AssertionError('x0d exited with %s before listening\n%s\n%s'
+                                     % (self.proc.returncode, self.reports(), self.logs()))
             try:
                 socket.create_connection(('127.0.0.1', self.port), 0.5).close()
                 return
@@ -251,8 +316,9 @@ class Server:
         return self.proc is not None and self.proc.poll() is None
 
     def stop(self, expect_exited=False):
-        """SIGTERM, wait 5 s, SIGKILL.  Returns None if it stopped cleanly,
-        else a message saying what went wrong."""
+        """SIGTERM, wait STOP_TIMEOUT s, SIGKILL.  Returns None if it stopped
+        cleanly and left no error report, else a message saying what went
+        wrong."""
         if self.proc is None:
             return None
         if self.stopped:
@@ -265,16 +331,22 @@ class Server:
         else:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(5)
+                self.proc.wait(STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-                note = 'x0d did not exit within 5 s of SIGTERM; killed with SIGKILL'
+                note = ('x0d did not exit within %d s of SIGTERM; killed with SIGKILL'
+                        % STOP_TIMEOUT)
         rc = self.proc.returncode
         if note is None and rc < 0 and -rc != signal.SIGTERM:
             note = 'x0d died from signal %d at SIGTERM' % -rc
+        elif note is None and rc > 0:
+            note = 'x0d exited with status %d at SIGTERM' % rc
         self._out.close()
         self._err.close()
+        reports = self.reports()
+        if reports:
+            note = (note + '\n' if note else '') + reports
         self.stop_note = note
         return note
 
@@ -282,15 +354,27 @@ class Server:
         if not os.environ.get('X0TEST_KEEP'):
             shutil.rmtree(self.dir, ignore_errors=True)
 
-    def logs(self, limit=3000):
+    def log_files(self):
+        """(label, bytes) of each log x0d wrote."""
         out = []
         for label, p in (('stderr', self.stderr_path), ('stdout', self.stdout_path),
                          ('error.log', self.error_log)):
             try:
                 with open(p, 'rb') as f:
-                    data = f.read()
+                    out.append((label, f.read()))
             except OSError:
                 continue
+        return out
+
+    def reports(self):
+        """The sanitizer/valgrind reports in x0d's stderr and ErrorLog, or ''."""
+        found = [error_reports(label, data) for label, data in self.log_files()
+                 if label != 'stdout']
+        return '\n'.join(r for r in found if r)
+
+    def logs(self, limit=3000):
+        out = []
+        for label, data in self.log_files():
             if data:
                 out.append('--- x0d %s (last %d bytes) ---\n%s'
                            % (label, limit, data[-limit:].decode('utf-8', 'replace')))
@@ -347,8 +431,9 @@ class ServerTestCase(unittest.TestCase):
         if test_failed(self):
             sys.stderr.write('\n' + self.server.logs() + '\n')
         if not self.server.alive():
-            self.fail('x0d died during %s (exit %s)\n%s'
-                      % (self.id(), self.server.proc.returncode, self.server.logs()))
+            self.fail('x0d died during %s (exit %s)\n%s\n%s'
+                      % (self.id(), self.server.proc.returncode, self.server.reports(),
+                         self.server.logs()))
 
     @property
     def port(self):
@@ -618,3 +703,13 @@ def exchange(port, raw, method='GET', timeout=10):
     c = Conn(port, timeout=timeout)
     c.send(raw)
     return c.read_response(method), c
+
+
+def skip_under_wrapper():
+    """Skip the running test file if it is in WRAPPER_SKIPS and X0_WRAPPER is set."""
+    main = os.path.basename(getattr(sys.modules['__main__'], '__file__', None) or '')
+    if WRAPPER and main in WRAPPER_SKIPS:
+        skip_file(WRAPPER_SKIPS[main])
+
+
+skip_under_wrapper()
