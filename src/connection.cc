@@ -84,10 +84,23 @@ void close_connection(connection* c)
     worker_release(c->w, c);
 }
 
+/** A suspended handler waits for the body, the socket, or both. */
+void watch_handling(connection* c)
+{
+    conn_active* a = c->active;
+    bool wants_body = state_of(a->handling)->body.waiting;
+    watch(c, (a->out.blocked ? EV_WRITE : 0) | (wants_body ? EV_READ : 0));
+    if (wants_body || a->out.blocked)
+        set_timeout(c, seconds(server_of(c)->timeout));
+}
+
 void on_output_blocked(void* owner)
 {
     auto* c = static_cast<connection*>(owner);
-    watch(c, EV_WRITE);
+    if (c->active->handling)
+        watch_handling(c);
+    else
+        watch(c, EV_WRITE);
     set_timeout(c, seconds(server_of(c)->timeout));
 }
 
@@ -254,6 +267,7 @@ void process(connection* c, bool may_read)
         if (request_run(r) == X0_SUSPENDED) {
             a->handling = r;
             c->phase = conn_phase::handling;
+            watch_handling(c);
             return;
         }
     }
@@ -275,10 +289,28 @@ void process(connection* c, bool may_read)
     watch(c, EV_READ);
 }
 
+/** The body a suspended handler waits for may have come. */
+void resume_for_body(connection* c)
+{
+    x0_request_t* r = c->active->handling;
+    if (!state_of(r)->body.waiting) {
+        watch_handling(c);  // a late event: the handler is not reading now
+        return;
+    }
+    state_of(r)->body.waiting = false;
+    r->resume(r);  // may finish the request and re-enter process()
+    if (c->phase == conn_phase::handling && c->active->handling == r)
+        watch_handling(c);
+}
+
 void on_readable(connection* c)
 {
     if (c->phase == conn_phase::lingering) {
         drain_lingering(c);
+        return;
+    }
+    if (c->phase == conn_phase::handling) {
+        resume_for_body(c);
         return;
     }
     if (!c->active) {
@@ -306,16 +338,19 @@ void on_writable(connection* c)
         set_timeout(c, seconds(server_of(c)->timeout));  // progress: the send timeout restarts
         return;
     }
-    watch(c, a->handling ? 0 : EV_READ);
-    if (a->out.flow_stopped && output_may_resume(&a->out)) {
-        a->out.flow_stopped = false;
-        if (a->handling && a->handling->resume) {
-            a->handling->resume(a->handling);  // may finish the request and re-enter process()
-            return;
+    if (a->handling) {
+        x0_request_t* r = a->handling;
+        watch_handling(c);
+        if (a->out.flow_stopped && output_may_resume(&a->out)) {
+            a->out.flow_stopped = false;
+            r->resume(r);  // may finish the request and re-enter process()
+            if (c->phase == conn_phase::handling && c->active->handling == r)
+                watch_handling(c);
         }
-    }
-    if (a->handling)
         return;
+    }
+    watch(c, EV_READ);
+    a->out.flow_stopped = false;
     if (!a->pub.keepalive) {
         finish(c);
         return;
@@ -370,7 +405,7 @@ void connection_request_finished(conn_active* a, x0_request_t* r)
     connection* c = a->rec;
     a->handling = nullptr;
     c->phase = conn_phase::reading;
-    request_end(r);
+    request_finish(r);
     if (a->out.blocked)
         return;  // on_writable goes on once the socket drains
     process(c, false);

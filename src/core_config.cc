@@ -79,6 +79,8 @@ void* create_dir(apr_pool_t* p, const char*)
     // httpd 2.4 follows symlinks by default; x0 refuses links that leave
     // DocumentRoot unless the config says `Options FollowSymLinks`.
     d->options = 0;
+    d->limit_request_body = -1;
+    d->max_ranges = -1;
     return d;
 }
 
@@ -96,6 +98,9 @@ void* merge_dir(apr_pool_t* p, void* base_v, void* add_v)
     d->handler = add->handler ? add->handler : base->handler;
     if (d->handler == handler_none)
         d->handler = nullptr;
+    d->limit_request_body = add->limit_request_body >= 0 ? add->limit_request_body
+                                                         : base->limit_request_body;
+    d->max_ranges = add->max_ranges >= 0 ? add->max_ranges : base->max_ranges;
     return d;
 }
 
@@ -319,6 +324,36 @@ const char* set_handler(x0_cmd_parms_t* cmd, void* dir_cfg, int, const char* con
     return nullptr;
 }
 
+/** LimitRequestBody BYTES: 0 for no limit (httpd's default is 1 GiB). */
+const char* set_limit_request_body(x0_cmd_parms_t* cmd, void* dir_cfg, int,
+                                   const char* const* argv)
+{
+    long n;
+    if (const char* err = x0_conf_number(argv[0], 0, LONG_MAX, &n))
+        return apr_pstrcat(cmd->pool, "LimitRequestBody ", err, nullptr);
+    static_cast<core_dir_config*>(dir_cfg)->limit_request_body = n;
+    return nullptr;
+}
+
+/** MaxRanges N | none | unlimited | default, as httpd's. */
+const char* set_max_ranges(x0_cmd_parms_t* cmd, void* dir_cfg, int, const char* const* argv)
+{
+    auto* d = static_cast<core_dir_config*>(dir_cfg);
+    long n;
+    if (strcasecmp(argv[0], "none") == 0)
+        d->max_ranges = 0;
+    else if (strcasecmp(argv[0], "unlimited") == 0)
+        d->max_ranges = INT_MAX;
+    else if (strcasecmp(argv[0], "default") == 0)
+        d->max_ranges = default_max_ranges;
+    else if (const char* err = x0_conf_number(argv[0], 1, INT_MAX, &n))
+        return apr_pstrcat(cmd->pool, "MaxRanges ", err, " (or none, unlimited, default)",
+                           nullptr);
+    else
+        d->max_ranges = static_cast<int>(n);
+    return nullptr;
+}
+
 const x0_directive_t core_directives[] = {
     {"Listen", set_listen, 1, 1, X0_CONF_SERVER, "[address:]port, address is a.b.c.d, * or [ipv6]"},
     {"ServerName", set_server_name, 1, 1, X0_CONF_SERVER, "the host name of this server"},
@@ -349,6 +384,10 @@ const x0_directive_t core_directives[] = {
     {"Options", set_options, 1, -1, X0_CONF_ANYWHERE,
      "None, All, FollowSymLinks, +FollowSymLinks or -FollowSymLinks"},
     {"SetHandler", set_handler, 1, 1, X0_CONF_ANYWHERE, "a handler name, or None"},
+    {"LimitRequestBody", set_limit_request_body, 1, 1, X0_CONF_ANYWHERE,
+     "largest request body in bytes, 0 for no limit"},
+    {"MaxRanges", set_max_ranges, 1, 1, X0_CONF_ANYWHERE,
+     "ranges per request before the whole file is sent: N, none, unlimited or default"},
     {nullptr, nullptr, 0, 0, 0, nullptr},
 };
 

@@ -29,14 +29,32 @@ struct core_server_config {
     const char* error_log;         /**< absolute path, or NULL for stderr */
     const char* user;              /**< User, for the privilege drop (later issue) */
     const char* group;
+    apr_array_header_t* locations; /**< <Location> sections (location_section), in file order */
 };
+
+constexpr apr_off_t default_limit_request_body = APR_INT64_C(1) << 30;  // httpd 2.4.54+
+constexpr int default_max_ranges = 200;
 
 /** Per-directory core settings. */
 struct core_dir_config {
     int options;                   /**< OPT_* */
     int options_set;
     const char* handler;           /**< SetHandler, or NULL */
+    apr_off_t limit_request_body;  /**< LimitRequestBody; 0 = unlimited, -1 = not set here */
+    int max_ranges;                /**< MaxRanges; 0 = Range ignored, -1 = not set here */
 };
+
+/** The body limit in force (the default when no scope set one). */
+inline apr_off_t limit_request_body(const core_dir_config* d)
+{
+    return d->limit_request_body < 0 ? default_limit_request_body : d->limit_request_body;
+}
+
+/** Ranges allowed in one Range field (more: the whole 200). */
+inline int max_ranges(const core_dir_config* d)
+{
+    return d->max_ranges < 0 ? default_max_ranges : d->max_ranges;
+}
 
 inline core_server_config* core_server_conf(const x0_server_t* s)
 {

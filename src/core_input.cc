@@ -1,10 +1,12 @@
 /*
- * CORE_IN: read from the socket without blocking.
+ * CORE_IN: bytes from the connection, without blocking.
  *
- * Every read lands in the worker's one read buffer and is then copied into a
- * heap bucket of exactly the size read. An idle connection therefore never
- * holds a read buffer, and a connection that wakes up spuriously costs no
- * allocation (DESIGN.md: an idle keep-alive connection costs almost nothing).
+ * What the connection has already buffered (bytes read along with a head)
+ * comes first; only then is the socket read. Every read lands in the
+ * worker's one read buffer and is copied into a heap bucket of exactly the
+ * size read, so an idle connection never holds a read buffer and a
+ * connection that wakes up spuriously costs no allocation (DESIGN.md: an
+ * idle keep-alive connection costs almost nothing).
  */
 #include <cerrno>
 #include <sys/socket.h>
@@ -18,17 +20,32 @@ apr_status_t core_input_filter(x0_filter_t* f, apr_bucket_brigade* bb, x0_input_
                                apr_off_t readbytes)
 {
     auto* a = static_cast<conn_active*>(f->ctx);
+    if (bb != a->in && !APR_BRIGADE_EMPTY(a->in)) {
+        apr_bucket* after;
+        if (apr_brigade_partition(a->in, readbytes, &after) == APR_INCOMPLETE)
+            after = APR_BRIGADE_SENTINEL(a->in);
+        while (APR_BRIGADE_FIRST(a->in) != after) {
+            apr_bucket* b = APR_BRIGADE_FIRST(a->in);
+            APR_BUCKET_REMOVE(b);
+            APR_BRIGADE_INSERT_TAIL(bb, b);
+        }
+        return APR_SUCCESS;
+    }
     worker* w = a->rec->w;
-    apr_size_t want = sizeof(w->read_buffer);
-    if (readbytes > 0 && static_cast<apr_size_t>(readbytes) < want)
-        want = static_cast<apr_size_t>(readbytes);
     ssize_t n;
     do
-        n = recv(a->rec->fd, w->read_buffer, want, 0);
+        n = recv(a->rec->fd, w->read_buffer, sizeof(w->read_buffer), 0);
     while (n < 0 && errno == EINTR);
     if (n > 0) {
-        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_heap_create(w->read_buffer, n, nullptr,
-                                                           bb->bucket_alloc));
+        apr_bucket* b = apr_bucket_heap_create(w->read_buffer, n, nullptr, bb->bucket_alloc);
+        APR_BRIGADE_INSERT_TAIL(bb, b);
+        if (bb != a->in && readbytes > 0 && n > readbytes) {
+            // More than asked for: the rest waits on the connection.
+            apr_bucket_split(b, static_cast<apr_size_t>(readbytes));
+            apr_bucket* rest = APR_BUCKET_NEXT(b);
+            APR_BUCKET_REMOVE(rest);
+            APR_BRIGADE_INSERT_TAIL(a->in, rest);
+        }
         return APR_SUCCESS;
     }
     if (n == 0)

@@ -46,15 +46,15 @@ bool has_token(const char* list, const char* token)
     return false;
 }
 
-/** The request carries a body we do not read (bodies come with HTTP_IN). */
-bool has_request_body(const x0_request_t* r)
+/**
+ * Can the next request be found after this one's body? A handler that reads
+ * the body is trusted to finish it (request_finish checks); a body nobody
+ * asked for is dropped now if it is all here, else the connection closes.
+ */
+bool body_settled(x0_request_t* r)
 {
-    if (!r->headers_in)
-        return false;
-    if (apr_table_get(r->headers_in, "Transfer-Encoding"))
-        return true;
-    const char* cl = apr_table_get(r->headers_in, "Content-Length");
-    return cl && strcmp(cl, "0") != 0;
+    const body_state& b = state_of(r)->body;
+    return b.done || b.started || request_discard_body(r);
 }
 
 bool decide_keepalive(x0_request_t* r, bool framed)
@@ -63,7 +63,7 @@ bool decide_keepalive(x0_request_t* r, bool framed)
     const x0_server_t* s = r->server;
     if (!c->keepalive || c->aborted || state_of(r)->close_connection || !s->keep_alive)
         return false;
-    if (!framed || has_request_body(r))
+    if (!framed || !body_settled(r))
         return false;
     if (s->max_keep_alive_requests > 0 && c->keepalives >= s->max_keep_alive_requests)
         return false;

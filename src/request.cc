@@ -3,7 +3,10 @@
  */
 #include "request.h"
 
+#include <apr_strings.h>
+#include <cstring>
 #include <new>
+#include <strings.h>
 
 #include "config.h"
 #include "core_config.h"
@@ -49,6 +52,67 @@ void request_take_head(x0_request_t* r, const http_head& head)
     r->hostname = head.host;
     r->headers_in = head.headers;
     r->header_only = head.method_number == X0_M_HEAD;
+    if (!head.headers)
+        return;  // the head failed to parse: no body, no filters but HTTP_HEADER
+
+    // The parser has made sure the framing is unambiguous (RFC 9112 6.3).
+    body_state& b = state_of(r)->body;
+    if (apr_table_get(head.headers, "Transfer-Encoding")) {
+        b.kind = body_state::framing::chunked;
+    } else if (const char* cl = apr_table_get(head.headers, "Content-Length")) {
+        b.remaining = apr_atoi64(cl);
+        b.kind = b.remaining > 0 ? body_state::framing::length : body_state::framing::none;
+    }
+    if (b.kind != body_state::framing::none)
+        b.scratch = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    x0_add_input_filter("HTTP_IN", nullptr, r, nullptr);
+}
+
+/**
+ * Expect (RFC 9110 section 10.1.1): 100-continue is honoured when the
+ * handler reads the body; any other expectation fails with 417. An
+ * HTTP/1.0 client cannot know 1xx, so its expectation is ignored.
+ */
+static int check_expect(x0_request_t* r)
+{
+    const char* expect = apr_table_get(r->headers_in, "Expect");
+    if (!expect || r->proto_num < 1001)
+        return X0_OK;
+    if (strcasecmp(expect, "100-continue") != 0)
+        return 417;
+    body_state& b = state_of(r)->body;
+    b.expect_continue = b.kind != body_state::framing::none;
+    return X0_OK;
+}
+
+/** Limits that apply once the location is known; the chunked decoder's among them. */
+static int check_body_limit(x0_request_t* r, const core_dir_config* dir)
+{
+    body_state& b = state_of(r)->body;
+    apr_off_t limit = limit_request_body(dir);
+    if (b.kind == body_state::framing::length && limit > 0 && b.remaining > limit) {
+        state_of(r)->close_connection = true;  // not worth reading to stay in sync
+        return 413;
+    }
+    if (b.kind == body_state::framing::chunked) {
+        const x0_server_t* s = r->server;
+        b.decoder = new (apr_palloc(r->pool, sizeof(chunked_decoder))) chunked_decoder();
+        b.decoder->reset(r->pool, nullptr,
+                         {limit > 0 ? limit : APR_INT64_MAX,
+                          static_cast<apr_size_t>(s->limit_req_fieldsize), s->limit_req_fields});
+    }
+    return X0_OK;
+}
+
+/** OPTIONS * asks about the server, not a resource (RFC 9110 section 9.3.7). */
+static int answer_options_asterisk(x0_request_t* r)
+{
+    apr_table_setn(r->headers_out, "Allow", "GET, HEAD, POST, OPTIONS");
+    x0_set_content_length(r, 0);
+    apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
+    x0_pass_brigade(r->output_filters, bb);
+    return X0_OK;
 }
 
 /** Hooks up to and including the handler; a status, X0_OK or X0_SUSPENDED. */
@@ -67,6 +131,10 @@ static int run_hooks(x0_request_t* r)
     }
     auto* dir = static_cast<core_dir_config*>(x0_get_dir_config(r, &core_module));
     r->handler = dir->handler;
+    if ((rv = check_expect(r)) != X0_OK || (rv = check_body_limit(r, dir)) != X0_OK)
+        return rv;
+    if (r->method_number == X0_M_OPTIONS && r->uri && strcmp(r->uri, "*") == 0)
+        return answer_options_asterisk(r);
     rv = run_translate(r);
     if (rv != X0_OK && rv != X0_DECLINED)
         return rv;
@@ -99,8 +167,18 @@ int request_run(x0_request_t* r)
         APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(bb->bucket_alloc));
         x0_pass_brigade(r->output_filters, bb);
     }
-    request_end(r);
+    request_finish(r);
     return X0_OK;
+}
+
+void request_finish(x0_request_t* r)
+{
+    // A body the handler began but did not finish leaves the connection
+    // out of step with the client: it cannot carry another request.
+    const body_state& b = state_of(r)->body;
+    if (b.kind != body_state::framing::none && !b.done)
+        r->connection->keepalive = 0;
+    request_end(r);
 }
 
 void request_fail(x0_request_t* r, int status)

@@ -111,6 +111,21 @@ void x0_set_content_length(x0_request_t* r, apr_off_t length);
  */
 void x0_request_finished(x0_request_t* r);
 
+/**
+ * Evaluate the request's preconditions in the order of RFC 9110 section
+ * 13.2.2 against the validators the handler has put in r->headers_out
+ * (ETag, Last-Modified). Call it after setting them, before the body.
+ * @return X0_OK to send the representation, 304 (GET/HEAD) or 412.
+ */
+int x0_meets_conditions(x0_request_t* r);
+
+/**
+ * The HTTP status for a failed read of the request body: 413 for
+ * X0_BODY_TOO_LARGE, 400 for X0_BODY_MALFORMED, 0 for anything else (the
+ * client went away or timed out: nothing to answer).
+ */
+int x0_body_error_status(apr_status_t rv);
+
 /** Decode %XX escapes in place; returns 0, or 400 on a bad or %00 escape. */
 int x0_unescape_url(char* url);
 

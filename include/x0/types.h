@@ -34,6 +34,11 @@ typedef struct x0_cmd_parms_t x0_cmd_parms_t;
  */
 #define X0_FLOW_STOP (APR_OS_START_USERERR + 1)
 
+/** Reading the request body: it is larger than LimitRequestBody (answer 413). */
+#define X0_BODY_TOO_LARGE (APR_OS_START_USERERR + 2)
+/** Reading the request body: its framing is broken (answer 400, then close). */
+#define X0_BODY_MALFORMED (APR_OS_START_USERERR + 3)
+
 #ifdef __cplusplus
 }
 #endif
