@@ -69,12 +69,6 @@ const char* fail(parser& ps, const source& src, int line, const char* msg)
     return apr_psprintf(ps.p, "%s:%d: %s", src.name, line, msg);
 }
 
-/** The key under which a server's <Location> array hangs off its pool. */
-void locations_key(const x0_server_t* s, char* buf, size_t size)
-{
-    snprintf(buf, size, "x0.locations.%p", static_cast<const void*>(s));
-}
-
 /** Read @a name whole. On failure returns "NAME: cannot open: why". */
 const char* load_file(parser& ps, const char* name, source* src, apr_status_t* why)
 {
@@ -509,13 +503,8 @@ const char* server_root() { return root_buf; }
 
 apr_array_header_t* server_locations(const x0_server_t* s)
 {
-    if (!s->pool)
-        return nullptr;
-    char key[48];
-    locations_key(s, key, sizeof key);
-    void* data = nullptr;
-    apr_pool_userdata_get(&data, key, s->pool);
-    return static_cast<apr_array_header_t*>(data);
+    const core_server_config* conf = core_server_conf(s);
+    return conf ? conf->locations : nullptr;
 }
 
 x0_server_t* read_config(apr_pool_t* pconf, apr_pool_t* ptemp, const char* file,
@@ -549,9 +538,7 @@ x0_server_t* read_config(apr_pool_t* pconf, apr_pool_t* ptemp, const char* file,
 
     parser ps = {s, pconf, ptemp, apr_array_make(pconf, 4, sizeof(location_section)),
                  nullptr, s->lookup_defaults, module_count(), 0};
-    char key[48];
-    locations_key(s, key, sizeof key);
-    apr_pool_userdata_set(ps.locations, key, nullptr, pconf);
+    core_server_conf(s)->locations = ps.locations;
 
     apr_status_t why;
     if ((*error = parse_file(ps, s->defn_file, &why)))
