@@ -66,38 +66,46 @@ apr_status_t read_small_file(output_state* out, apr_bucket* b)
     return APR_SUCCESS;
 }
 
-/** Everything before @a b is written: an EOR here ends its request. */
-void drop_metadata(output_state* out, apr_bucket* b)
+/**
+ * Everything before @a b is written: an EOR here ends its request, a
+ * FILE_CHECK here decides whether the rest of its file may follow.
+ */
+apr_status_t drop_metadata(output_state* out, apr_bucket* b)
 {
+    apr_status_t rv = X0_BUCKET_IS_FILE_CHECK(b) ? x0_bucket_file_check(b) : APR_SUCCESS;
     if (X0_BUCKET_IS_EOR(b))
         --out->pending_requests;
     apr_bucket_delete(b);
+    return rv;
 }
 
 /** Drop @a sent bytes from the head of pending, and the metadata they pass. */
-void consume(output_state* out, apr_size_t sent)
+apr_status_t consume(output_state* out, apr_size_t sent)
 {
     while (!APR_BRIGADE_EMPTY(out->pending)) {
         apr_bucket* b = APR_BRIGADE_FIRST(out->pending);
-        if (APR_BUCKET_IS_METADATA(b) || b->length == 0) {
-            if (APR_BUCKET_IS_METADATA(b))
-                drop_metadata(out, b);
-            else
-                apr_bucket_delete(b);  // an empty file read into an empty heap bucket
+        if (APR_BUCKET_IS_METADATA(b)) {
+            if (apr_status_t rv = drop_metadata(out, b))
+                return rv;
+            continue;
+        }
+        if (b->length == 0) {
+            apr_bucket_delete(b);  // an empty file read into an empty heap bucket
             continue;
         }
         if (sent == 0)
-            return;
+            return APR_SUCCESS;
         if (b->length > sent) {
             apr_bucket_split(b, sent);
             out->pending_memory -= sent;
             apr_bucket_delete(b);
-            return;
+            return APR_SUCCESS;
         }
         sent -= b->length;
         out->pending_memory -= b->length;
         apr_bucket_delete(b);
     }
+    return APR_SUCCESS;
 }
 
 apr_status_t fail(output_state* out, apr_status_t rv)
@@ -137,6 +145,8 @@ apr_status_t write_memory(output_state* out, apr_size_t* budget)
     apr_bucket* b = APR_BRIGADE_FIRST(out->pending);
     while (b != APR_BRIGADE_SENTINEL(out->pending) && n < max_iovecs && total < max_gather) {
         apr_bucket* next = APR_BUCKET_NEXT(b);
+        if (X0_BUCKET_IS_FILE_CHECK(b) && n > 0)
+            break;  // what follows a guard waits for its verdict
         if (APR_BUCKET_IS_FILE(b)) {
             if (b->length >= small_file)
                 break;
@@ -157,8 +167,8 @@ apr_status_t write_memory(output_state* out, apr_size_t* budget)
         b = next;
     }
     if (n == 0) {
-        consume(out, 0);
-        return APR_SUCCESS;
+        apr_status_t rv = consume(out, 0);
+        return rv == APR_SUCCESS ? rv : fail(out, rv);
     }
     msghdr msg{};
     msg.msg_iov = iov;
@@ -175,7 +185,8 @@ apr_status_t write_memory(output_state* out, apr_size_t* budget)
         }
         return fail(out, APR_FROM_OS_ERROR(errno));
     }
-    consume(out, static_cast<apr_size_t>(sent));
+    if (apr_status_t rv = consume(out, static_cast<apr_size_t>(sent)))
+        return fail(out, rv);
     *budget = *budget > static_cast<apr_size_t>(sent) ? *budget - sent : 0;
     if (static_cast<apr_size_t>(sent) < total)
         block(out);
@@ -244,7 +255,8 @@ apr_status_t output_write(output_state* out)
         apr_bucket* b = APR_BRIGADE_FIRST(out->pending);
         apr_status_t rv;
         if (APR_BUCKET_IS_METADATA(b)) {
-            drop_metadata(out, b);
+            if ((rv = drop_metadata(out, b)) != APR_SUCCESS)
+                return fail(out, rv);
             continue;
         }
         if (APR_BUCKET_IS_FILE(b) && b->length >= small_file)

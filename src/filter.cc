@@ -6,7 +6,9 @@
  * kept in type order and its last filter points at c->output_filters.
  */
 #include <apr_strings.h>
+#include <cerrno>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "request.h"
 
@@ -196,6 +198,47 @@ apr_bucket* x0_bucket_error_create(int status, apr_pool_t*, apr_bucket_alloc_t* 
 int x0_bucket_error_status(const apr_bucket* e)
 {
     return *static_cast<const int*>(e->data);
+}
+
+/* ---- FILE_CHECK: is the file still the one whose length went out? ---- */
+
+namespace {
+struct file_check {
+    int fd;
+    apr_off_t size;
+    apr_time_t mtime;
+};
+} // namespace
+
+const apr_bucket_type_t x0_bucket_type_file_check = {
+    "FILE_CHECK", 5, apr_bucket_type_t::APR_BUCKET_METADATA, error_destroy, eor_read,
+    apr_bucket_setaside_noop, apr_bucket_split_notimpl, apr_bucket_copy_notimpl,
+};
+
+apr_bucket* x0_bucket_file_check_create(int fd, apr_off_t size, apr_time_t mtime,
+                                        apr_bucket_alloc_t* list)
+{
+    auto* b = static_cast<apr_bucket*>(apr_bucket_alloc(sizeof(apr_bucket), list));
+    auto* check = static_cast<file_check*>(apr_bucket_alloc(sizeof(file_check), list));
+    *check = {fd, size, mtime};
+    APR_BUCKET_INIT(b);
+    b->free = apr_bucket_free;
+    b->list = list;
+    b->length = 0;
+    b->start = 0;
+    b->data = check;
+    b->type = &x0_bucket_type_file_check;
+    return b;
+}
+
+apr_status_t x0_bucket_file_check(const apr_bucket* e)
+{
+    const auto* check = static_cast<const file_check*>(e->data);
+    struct stat st;
+    if (fstat(check->fd, &st) != 0)
+        return APR_FROM_OS_ERROR(errno);
+    apr_time_t mtime = apr_time_from_sec(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1000;
+    return st.st_size == check->size && mtime == check->mtime ? APR_SUCCESS : APR_EMISMATCH;
 }
 
 } // extern "C"

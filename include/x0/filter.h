@@ -14,6 +14,7 @@
 #define X0_FILTER_H
 
 #include <apr_buckets.h>
+#include <apr_time.h>
 #include "x0/types.h"
 
 #ifdef __cplusplus
@@ -103,6 +104,19 @@ extern const apr_bucket_type_t x0_bucket_type_error;
 #define X0_BUCKET_IS_ERROR(e) ((e)->type == &x0_bucket_type_error)
 apr_bucket* x0_bucket_error_create(int status, apr_pool_t* p, apr_bucket_alloc_t* list);
 int x0_bucket_error_status(const apr_bucket* e);
+
+/**
+ * A guard that a file has not changed while it is sent. core_output fstat()s
+ * the descriptor when everything before the guard is written and ends the
+ * connection if the size or modification time differ, so a body never mixes
+ * two versions of a file. Put it before the file's last bytes.
+ */
+extern const apr_bucket_type_t x0_bucket_type_file_check;
+#define X0_BUCKET_IS_FILE_CHECK(e) ((e)->type == &x0_bucket_type_file_check)
+apr_bucket* x0_bucket_file_check_create(int fd, apr_off_t size, apr_time_t mtime,
+                                        apr_bucket_alloc_t* list);
+/** APR_SUCCESS if the guarded file is as it was, else APR_EMISMATCH or the fstat error. */
+apr_status_t x0_bucket_file_check(const apr_bucket* e);
 
 #ifdef __cplusplus
 }

@@ -248,5 +248,48 @@ class StaticTest(ServerTestCase):
         self.assertEqual(os.path.getsize(self.server.path('page.html')), len(PAGE))
 
 
+class ChangingFileTest(ServerTestCase):
+    """A file rewritten while it is sent: the body never completes."""
+
+    @classmethod
+    def prepare(cls, server):
+        with open(server.path('changing.bin'), 'wb') as f:
+            f.truncate(64 << 20)
+
+    def fetch_while(self, change):
+        with self.conn(rcvbuf=16384, timeout=20) as c:
+            c.request('GET', '/changing.bin')
+            r = c.read_head()
+            self.assertEqual(r.status, 200)
+            length = int(r.header('Content-Length'))
+            change()
+            got = len(c.read_until_close()) if r.tokens('Connection') == ['close'] else None
+            if got is None:
+                got = len(c.buf)
+                c.buf.clear()
+                while got < length:
+                    data = c.sock.recv(1 << 20)
+                    if not data:
+                        break
+                    got += len(data)
+            return got, length
+
+    def test_modified_mtime_cuts_the_body(self):
+        path = self.server.path('changing.bin')
+        got, length = self.fetch_while(lambda: os.utime(path, (MTIME, MTIME)))
+        self.assertLess(got, length, 'a changed file was sent complete')
+
+    def test_grown_file_cuts_the_body(self):
+        path = self.server.path('changing.bin')
+
+        def grow():
+            with open(path, 'ab') as f:
+                f.write(b'more')
+        got, length = self.fetch_while(grow)
+        self.assertLess(got, length, 'a changed file was sent complete')
+        r = self.get('/index.html')
+        self.assertEqual(r.status, 404)  # the server is still serving
+
+
 if __name__ == '__main__':
     unittest.main()
