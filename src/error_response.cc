@@ -14,6 +14,9 @@ extern "C" apr_status_t x0_send_error_response(x0_request_t* r, int status)
                                     status, reason, reason);
     apr_size_t len = strlen(body);
     r->status = status;
+    // The error page is not the resource: none of its validators apply.
+    apr_table_unset(r->headers_out, "ETag");
+    apr_table_unset(r->headers_out, "Last-Modified");
     r->content_type = "text/html; charset=utf-8";
     x0_set_content_length(r, static_cast<apr_off_t>(len));
     apr_bucket_alloc_t* ba = r->connection->bucket_alloc;

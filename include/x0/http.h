@@ -115,7 +115,9 @@ void x0_request_finished(x0_request_t* r);
  * Evaluate the request's preconditions in the order of RFC 9110 section
  * 13.2.2 against the validators the handler has put in r->headers_out
  * (ETag, Last-Modified). Call it after setting them, before the body.
- * @return X0_OK to send the representation, 304 (GET/HEAD) or 412.
+ * Preconditions do not apply to a response that is not 2xx (13.2.1).
+ * @return X0_OK to send the representation, 304 (GET/HEAD) or 412 (also
+ *         for a matching If-None-Match on other methods).
  */
 int x0_meets_conditions(x0_request_t* r);
 

@@ -3,6 +3,8 @@
  * brigade of its own and without a Content-Length, so the response shows the
  * framing the core picks (chunked on HTTP/1.1, close-delimited on 1.0) and
  * how a handler suspends on X0_FLOW_STOP and resumes when the client reads.
+ * Its ETag lets conditional requests (If-Match, If-None-Match) act on a
+ * module's response.
  *
  *   GET /hello?n=1000
  */
@@ -74,9 +76,20 @@ int hello_handler(x0_request_t* r)
         apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
         return 405;
     }
+    // The body depends on nothing but the line count, so the count makes a
+    // strong validator (RFC 9110 section 8.8.3), and conditional requests
+    // work on this response as on a file.
+    long lines = lines_wanted(r->args);
+    apr_table_setn(r->headers_out, "ETag", apr_psprintf(r->pool, "\"hello-%ld\"", lines));
+    int status = x0_meets_conditions(r);
+    if (status == 412)
+        return 412;
+    if (status == 304)
+        r->status = 304;  // no body (section 15.4.5): the EOS alone
+
     auto* st = static_cast<hello_state*>(apr_pcalloc(r->pool, sizeof(hello_state)));
     st->next = 1;
-    st->last = r->header_only ? 0 : lines_wanted(r->args);
+    st->last = r->header_only || status == 304 ? 0 : lines;
     st->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     r->content_type = "text/plain; charset=utf-8";
     r->handler_ctx = st;

@@ -26,7 +26,7 @@
 #include "x0/log.h"
 #include "x0/module.h"
 #include "core_config.h"
-#include "conditional.h"
+#include "etag.h"
 #include "file_cache.h"
 #include "mime_types.h"
 #include "path_map.h"
@@ -272,6 +272,18 @@ void static_set_finfo(x0_request_t* r, const static_server_config* conf, const c
     r->finfo.fname = r->filename;
 }
 
+/**
+ * A file rewritten while it is sent must not reach the client whole: check
+ * it before the last byte goes, and let the core close the connection if it
+ * changed (a short or mixed body then stays visibly incomplete).
+ */
+void guard_last_byte(apr_bucket_brigade* bb, int fd, apr_off_t size, apr_time_t mtime)
+{
+    apr_bucket* last = APR_BRIGADE_LAST(bb);
+    apr_bucket_split(last, last->length - 1);
+    APR_BUCKET_INSERT_AFTER(last, x0_bucket_file_check_create(fd, size, mtime, bb->bucket_alloc));
+}
+
 int static_send_file(x0_request_t* r, const static_server_config* conf, const char* served,
                      x0::opened_file* file)
 {
@@ -288,9 +300,12 @@ int static_send_file(x0_request_t* r, const static_server_config* conf, const ch
     apr_table_setn(r->headers_out, "Last-Modified", date);
     apr_table_setn(r->headers_out, "ETag", etag);
 
+    int status = x0_meets_conditions(r);
+    if (status == 412)
+        return 412;
     apr_bucket_alloc_t* list = r->connection->bucket_alloc;
     apr_bucket_brigade* bb = apr_brigade_create(r->pool, list);
-    if (x0::evaluate_preconditions(r->headers_in, etag, mtime) == 304) {
+    if (status == 304) {
         // RFC 9110 section 15.4.5: validators, but no Content-Type or
         // Content-Length of the representation.
         r->status = 304;
@@ -307,6 +322,8 @@ int static_send_file(x0_request_t* r, const static_server_config* conf, const ch
             for (apr_bucket* b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
                  b = APR_BUCKET_NEXT(b))
                 apr_bucket_file_enable_mmap(b, 0);  // sendfile, or read() if it must
+            if (size > 1)
+                guard_last_byte(bb, file->fd, size, r->finfo.mtime);
         }
     }
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(list));
