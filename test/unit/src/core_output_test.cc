@@ -9,6 +9,8 @@
  */
 #include <CppUTest/TestHarness.h>
 
+#include <sys/stat.h>
+
 #include <apr_portable.h>
 #include <apr_strings.h>
 #include <cerrno>
@@ -257,6 +259,27 @@ TEST_GROUP(core_output)
         r->handler_ctx = p;
         apr_pool_cleanup_register(rp, p, mark_destroyed, apr_pool_cleanup_null);
         return r;
+    }
+
+    /** A file of 100 bytes with a FILE_CHECK before its last byte, changed if @a touch. */
+    std::string send_guarded(bool touch, apr_status_t* rv)
+    {
+        apr_file_t* file = temp_file(std::string(100, 'g'));
+        apr_os_file_t fd;
+        apr_os_file_get(&fd, file);
+        struct stat st;
+        fstat(fd, &st);
+        apr_time_t mtime = apr_time_from_sec(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1000;
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_file_create(file, 0, 99, pool, ba));
+        APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_file_check_create(fd, 100, mtime, ba));
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_file_create(file, 99, 1, pool, ba));
+        add_flush();
+        if (touch) {
+            struct timespec times[2] = {{0, UTIME_OMIT}, {12345, 0}};
+            futimens(fd, times);
+        }
+        *rv = pass();
+        return read_available();
     }
 
     void add_eor(x0_request_t* r) { APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_eor_create(ba, r)); }
@@ -571,6 +594,23 @@ TEST(core_output, large_file_that_shrank_ends_in_an_error)
     LONGS_EQUAL(APR_EOF, rv);
     CHECK(x0::output_empty(&out));
     CHECK(received <= 40000);
+}
+
+TEST(core_output, file_check_lets_an_unchanged_file_through)
+{
+    apr_status_t rv;
+    std::string got = send_guarded(false, &rv);
+    LONGS_EQUAL(APR_SUCCESS, rv);
+    CHECK(got == std::string(100, 'g'));
+}
+
+TEST(core_output, file_check_stops_a_changed_file_before_its_last_byte)
+{
+    apr_status_t rv;
+    std::string got = send_guarded(true, &rv);
+    LONGS_EQUAL(APR_EMISMATCH, rv);
+    CHECK(got == std::string(99, 'g'));
+    CHECK(x0::output_empty(&out));
 }
 
 /* ---- end-of-request buckets ---- */
