@@ -348,9 +348,10 @@ parse_status request_parser::take_request_line(const char* line, apr_size_t len)
         || v[6] != '.' || !(cls[v[7]] & c_digit))
         return fail(400);
     head.protocol = v;
-    if (v[5] != '1' || (v[7] != '0' && v[7] != '1'))
+    if (v[5] != '1')
         return fail(505);
-    head.proto_num = 1000 + (v[7] - '0');
+    // A higher minor version is answered as the highest we implement (RFC 9110 2.5).
+    head.proto_num = v[7] == '0' ? 1000 : 1001;
 
     if (!all_of(target, tlen, c_target, 0x21, false))
         return fail(400);
@@ -492,11 +493,15 @@ static bool valid_content_length(const char* v, const char** first)
     return *first != nullptr;
 }
 
-/** The last coding of a Transfer-Encoding list, and whether there are others. */
-static bool only_chunked(const char* v, bool* chunked_last)
+/** What a Transfer-Encoding line lists, added to what earlier lines listed. */
+struct codings {
+    int chunked = 0;           /**< times "chunked" appears */
+    bool chunked_last = false; /**< the final coding is chunked */
+    bool others = false;       /**< codings x0 does not implement */
+};
+
+static void scan_codings(const char* v, codings* c)
 {
-    bool others = false;
-    *chunked_last = false;
     for (const char* p = v; *p;) {
         while (*p == ' ' || *p == '\t' || *p == ',')
             ++p;
@@ -505,13 +510,13 @@ static bool only_chunked(const char* v, bool* chunked_last)
         const char* end = p;
         while (*end && *end != ',' && *end != ' ' && *end != '\t' && *end != ';')
             ++end;
-        *chunked_last = end - p == 7 && strncasecmp(p, "chunked", 7) == 0;
-        others = others || !*chunked_last;
+        c->chunked_last = end - p == 7 && strncasecmp(p, "chunked", 7) == 0;
+        c->chunked += c->chunked_last;
+        c->others = c->others || !c->chunked_last;
         while (*end && *end != ',')
             ++end;
         p = end;
     }
-    return !others;
 }
 
 /**
@@ -526,7 +531,8 @@ static int check_framing(apr_table_t* headers)
     const apr_array_header_t* fields = apr_table_elts(headers);
     const auto* e = reinterpret_cast<const apr_table_entry_t*>(fields->elts);
     const char* length = nullptr;
-    bool has_length = false, has_te = false, chunked_last = false, only = true;
+    bool has_length = false, has_te = false;
+    codings te;
     for (int i = 0; i < fields->nelts; ++i) {
         if (strcasecmp(e[i].key, "Content-Length") == 0) {
             has_length = true;
@@ -534,12 +540,13 @@ static int check_framing(apr_table_t* headers)
                 return 400;
         } else if (strcasecmp(e[i].key, "Transfer-Encoding") == 0) {
             has_te = true;
-            only = only_chunked(e[i].val, &chunked_last) && only;
+            scan_codings(e[i].val, &te);
         }
     }
-    if (has_te && (has_length || !chunked_last))
+    // Chunked applied twice is malformed (RFC 9112 7.1), not a coding to undo twice.
+    if (has_te && (has_length || !te.chunked_last || te.chunked > 1))
         return 400;
-    if (has_te && !only)
+    if (has_te && te.others)
         return 501;
     return 0;
 }

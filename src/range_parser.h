@@ -10,6 +10,7 @@ namespace x0 {
 struct byte_range {
     apr_off_t first;
     apr_off_t last;
+    int order;      /**< index of the earliest range-spec merged into it (0 = first written) */
 };
 
 enum class range_result {
@@ -22,8 +23,10 @@ enum class range_result {
 /**
  * Parse @a header (the Range field value) for a representation of @a length
  * (>= 0) bytes. Satisfiable ranges are sorted and merged when they overlap
- * or touch (14.6 allows coalescing), so the result has no overlaps and is in
- * ascending order whatever the input ("0-,0-,0-..." becomes one range).
+ * or touch (15.3.7.2 allows coalescing), so the result has no overlaps and
+ * is in ascending order whatever the input ("0-,0-,0-..." becomes one
+ * range). Each range remembers the earliest range-spec that fed it: the
+ * order in which multipart parts should be sent (15.3.7.2).
  *
  * Nothing is allocated unless the result is ranges, and then exactly one
  * array of at most @a max_ranges entries: the header is checked and its

@@ -54,6 +54,9 @@ void request_take_head(x0_request_t* r, const http_head& head)
     r->header_only = head.method_number == X0_M_HEAD;
     if (!head.headers)
         return;  // the head failed to parse: no body, no filters but HTTP_HEADER
+    // RFC 9110 section 14.2: Range is defined for GET only.
+    if (head.method_number == X0_M_GET && apr_table_get(head.headers, "Range"))
+        x0_add_output_filter("BYTERANGE", nullptr, r, nullptr);
 
     // The parser has made sure the framing is unambiguous (RFC 9112 6.3).
     body_state& b = state_of(r)->body;
@@ -121,6 +124,8 @@ static int run_hooks(x0_request_t* r)
     int rv = run_post_read_request(r);
     if (rv != X0_OK)
         return rv;
+    if (r->method_number == X0_M_OPTIONS && r->uri && strcmp(r->uri, "*") == 0)
+        return answer_options_asterisk(r);
     const apr_array_header_t* locations = server_locations(r->server);
     if (r->uri && locations && locations->nelts > 0) {
         const char* path;
@@ -133,8 +138,6 @@ static int run_hooks(x0_request_t* r)
     r->handler = dir->handler;
     if ((rv = check_expect(r)) != X0_OK || (rv = check_body_limit(r, dir)) != X0_OK)
         return rv;
-    if (r->method_number == X0_M_OPTIONS && r->uri && strcmp(r->uri, "*") == 0)
-        return answer_options_asterisk(r);
     rv = run_translate(r);
     if (rv != X0_OK && rv != X0_DECLINED)
         return rv;

@@ -313,6 +313,7 @@ int static_send_file(x0_request_t* r, const static_server_config* conf, const ch
         const char* type = x0::lookup_mime_type(conf->types, served);
         r->content_type = type ? type : conf->default_type;
         x0_set_content_length(r, size);
+        apr_table_setn(r->headers_out, "Accept-Ranges", "bytes");  // RFC 9110 section 14.3
         if (!r->header_only && size > 0) {
             apr_file_t* f = nullptr;
             apr_os_file_t os_fd = file->fd;

@@ -368,8 +368,15 @@ TEST(http_parser, unsupported_versions_are_505)
     CHECK_EQUAL(1000, o.proto_num);
     STRCMP_EQUAL("GET", o.method.c_str());
     CHECK_EQUAL(505, error_of(pool, "GET / HTTP/0.9\r\n\r\n"));
-    CHECK_EQUAL(505, error_of(pool, "GET / HTTP/1.2\r\nHost: h\r\n\r\n"));
     CHECK_EQUAL(505, error_of(pool, "GET / HTTP/3.1\r\nHost: h\r\n\r\n"));
+}
+
+TEST(http_parser, higher_minor_version_is_treated_as_11)
+{
+    // RFC 9110 2.5: process as the highest minor version implemented.
+    outcome o = parse_whole(pool, "GET / HTTP/1.2\r\nHost: h\r\n\r\n");
+    CHECK(o.status == parse_status::done);
+    CHECK_EQUAL(1001, o.proto_num);
 }
 
 TEST(http_parser, http10_accepted)
@@ -613,6 +620,9 @@ TEST(http_parser, ambiguous_body_framing_is_rejected)
     CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: gzip\r\n")));
     CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: chunked, gzip\r\n")));
     CHECK_EQUAL(501, error_of(pool, get_with("Transfer-Encoding: gzip, chunked\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: chunked, chunked\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: chunked\r\n"
+                                             "Transfer-Encoding: chunked\r\n")));
 }
 
 TEST(http_parser, unambiguous_body_framing_is_accepted)
