@@ -129,7 +129,7 @@ bool next_line(parser& ps, source& src, char** text, int* first)
         *first = src.line;
         size_t n = strlen(l);
         while (n > 0 && l[n - 1] == '\\') {
-            l[n - 1] = '\0';
+            l[--n] = '\0';
             char* more = physical_line(src);
             if (!more)
                 break;

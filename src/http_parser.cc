@@ -500,7 +500,12 @@ struct codings {
     bool others = false;       /**< codings x0 does not implement */
 };
 
-static void scan_codings(const char* v, codings* c)
+/**
+ * transfer-coding = token *( OWS ";" OWS transfer-parameter ) in a list
+ * (RFC 9112 7, RFC 9110 5.6.1). False for anything else after a coding's
+ * name ("chunked x"), which a proxy might read differently.
+ */
+static bool scan_codings(const char* v, codings* c)
 {
     for (const char* p = v; *p;) {
         while (*p == ' ' || *p == '\t' || *p == ',')
@@ -508,15 +513,26 @@ static void scan_codings(const char* v, codings* c)
         if (!*p)
             break;
         const char* end = p;
-        while (*end && *end != ',' && *end != ' ' && *end != '\t' && *end != ';')
+        while (cls[static_cast<unsigned char>(*end)] & c_tchar)
             ++end;
+        if (end == p)
+            return false;
         c->chunked_last = end - p == 7 && strncasecmp(p, "chunked", 7) == 0;
         c->chunked += c->chunked_last;
         c->others = c->others || !c->chunked_last;
-        while (*end && *end != ',')
+        while (*end == ' ' || *end == '\t')
             ++end;
+        if (*end == ';') {
+            // Parameters: chunked has none, so they mark another coding.
+            c->others = true;
+            while (*end && *end != ',')
+                ++end;
+        }
+        if (*end && *end != ',')
+            return false;
         p = end;
     }
+    return true;
 }
 
 /**
@@ -540,7 +556,8 @@ static int check_framing(apr_table_t* headers)
                 return 400;
         } else if (strcasecmp(e[i].key, "Transfer-Encoding") == 0) {
             has_te = true;
-            scan_codings(e[i].val, &te);
+            if (!scan_codings(e[i].val, &te))
+                return 400;
         }
     }
     // Chunked applied twice is malformed (RFC 9112 7.1), not a coding to undo twice.

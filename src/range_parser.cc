@@ -87,7 +87,7 @@ scan scan_set(const char* p, apr_off_t length, int max_ranges, byte_range* out)
             s.too_many = true;
             return s;
         }
-        apr_off_t first, last = 0;
+        apr_off_t first, last = 0;  // first < 0: an unsatisfiable range-spec
         if (*p == '-') {
             ++p;
             apr_off_t suffix;
@@ -95,9 +95,9 @@ scan scan_set(const char* p, apr_off_t length, int max_ranges, byte_range* out)
                 return s;
             // 14.1.2: "-0" is valid but unsatisfiable; a longer suffix than
             // the representation selects all of it.
-            if (suffix == 0)
+            if (suffix == 0) {
                 first = -1;
-            else if (length == 0) {
+            } else if (length == 0) {
                 s.empty_suffix = true;
                 first = -1;
             } else {

@@ -118,8 +118,10 @@ void check_head(const x0::http_head& h)
         broken(harness, "done head without a path: " + esc(h.request_line));
     if (has_ctl(h.request_line) || !is_token(h.method))
         broken(harness, "bad request line or method: " + esc(h.request_line));
-    if (!(h.proto_num == 1000 && std::strcmp(h.protocol, "HTTP/1.0") == 0) &&
-        !(h.proto_num == 1001 && std::strcmp(h.protocol, "HTTP/1.1") == 0))
+    // HTTP/1.0 is 1000; HTTP/1.1 and higher minor versions are 1001 (RFC 9110 2.5).
+    bool http1x = std::strncmp(h.protocol, "HTTP/1.", 7) == 0 && h.protocol[7] >= '0'
+                  && h.protocol[7] <= '9' && h.protocol[8] == '\0';
+    if (!http1x || h.proto_num != (h.protocol[7] == '0' ? 1000 : 1001))
         broken(harness, "protocol " + esc(h.protocol) + " with number " +
                             std::to_string(h.proto_num));
     if (h.host && (!*h.host || has_ctl(h.host)))

@@ -694,6 +694,17 @@ TEST(config, continuation_reports_the_first_line)
     expect_error("Listen 80\nKeepAlive \\\n maybe\n", 2, "KeepAlive must be On or Off");
 }
 
+TEST(config, continuation_at_end_of_file)
+{
+    // Found by the config fuzzer: a lone backslash on the last line.
+    const char* inputs[] = {"Listen 80\n\\", "Listen 80\n\\\n", "Listen 80\n  \\",
+                            "Listen 80 \\"};
+    for (const char* text : inputs) {
+        x0_server_t* s = read(text);
+        CHECK_TEXT(s != nullptr, error ? error : text);
+    }
+}
+
 TEST(config, include_errors)
 {
     expect_error("Listen 80\nInclude missing.conf\n", 2,

@@ -621,6 +621,10 @@ TEST(http_parser, ambiguous_body_framing_is_rejected)
     CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: chunked, gzip\r\n")));
     CHECK_EQUAL(501, error_of(pool, get_with("Transfer-Encoding: gzip, chunked\r\n")));
     CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: chunked, chunked\r\n")));
+    // Found by the request-parser fuzzer: junk after the coding's name.
+    CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: chunked x\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: chunked :\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: \"chunked\"\r\n")));
     CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: chunked\r\n"
                                              "Transfer-Encoding: chunked\r\n")));
 }
@@ -629,7 +633,8 @@ TEST(http_parser, unambiguous_body_framing_is_accepted)
 {
     const char* good[] = {"Content-Length: 5\r\n", "Content-Length: 5\r\nContent-Length: 5\r\n",
                           "Content-Length: 5, 5\r\n", "Transfer-Encoding: Chunked\r\n",
-                          "Transfer-Encoding: chunked\r\n"};
+                          "Transfer-Encoding: chunked\r\n", "Transfer-Encoding: chunked \r\n",
+                          "Transfer-Encoding: ,chunked,\r\n"};
     for (const char* fields : good) {
         outcome o = parse_whole(pool, get_with(fields));
         CHECK_TEXT(o.status == parse_status::done, fields);
