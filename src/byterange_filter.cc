@@ -294,23 +294,24 @@ apr_status_t cut(range_ctx* ctx, apr_bucket* b, apr_bucket** kept)
 }
 
 /**
- * A FILE_CHECK guard belongs in front of the last byte that goes out
- * (x0/filter.h), but the ranges may end long before the file does: move
- * @a guard in front of the last byte of @a kept, the last piece of the last
- * range, so that a file that changed while its ranges were sent still
- * leaves the response incomplete.
+ * A FILE_CHECK guard belongs X0_FILE_CHECK_TAIL before the end of what goes
+ * out (x0/filter.h), but the ranges may end long before the file does: move
+ * @a guard that far into @a kept, the last piece of the last range (or in
+ * front of all of it), so that a file that changed while its ranges were
+ * sent still leaves the response incomplete.
  */
 apr_status_t move_guard(apr_bucket* kept, apr_bucket* guard)
 {
-    apr_bucket* last_byte = kept;
-    if (kept->length > 1) {
-        apr_status_t rv = split(kept, static_cast<apr_off_t>(kept->length - 1));
+    apr_bucket* tail = kept;
+    if (kept->length > X0_FILE_CHECK_TAIL) {
+        apr_status_t rv =
+            split(kept, static_cast<apr_off_t>(kept->length - X0_FILE_CHECK_TAIL));
         if (rv != APR_SUCCESS)
             return rv;
-        last_byte = APR_BUCKET_NEXT(kept);
+        tail = APR_BUCKET_NEXT(kept);
     }
     APR_BUCKET_REMOVE(guard);
-    APR_BUCKET_INSERT_BEFORE(last_byte, guard);
+    APR_BUCKET_INSERT_BEFORE(tail, guard);
     return APR_SUCCESS;
 }
 

@@ -10,6 +10,8 @@
  */
 #include "chunked_decoder.h"
 
+#include "http_chars.h"
+
 #include <string.h>
 #include <apr_strings.h>
 
@@ -24,45 +26,6 @@ namespace {
  */
 constexpr int max_size_digits = 15;
 
-enum : unsigned char {
-    c_tchar = 1,  // RFC 9110 5.6.2 token characters
-    c_value = 2,  // field-value and chunk-ext: VCHAR, obs-text, SP, HTAB
-    c_hex = 4     // HEXDIG, either case (RFC 5234 B.1 is case-insensitive)
-};
-
-constexpr bool in_set(const char* set, unsigned c)
-{
-    for (; *set; ++set)
-        if (static_cast<unsigned char>(*set) == c)
-            return true;
-    return false;
-}
-
-constexpr unsigned char classify(unsigned c)
-{
-    bool digit = c >= '0' && c <= '9';
-    bool alpha = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-    unsigned char k = 0;
-    if (digit || alpha || in_set("!#$%&'*+-.^_`|~", c))
-        k |= c_tchar;
-    if ((c >= 0x21 && c <= 0x7e) || c >= 0x80 || c == ' ' || c == '\t')
-        k |= c_value;
-    if (digit || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f'))
-        k |= c_hex;
-    return k;
-}
-
-struct char_classes {
-    unsigned char v[256];
-    constexpr char_classes() : v()
-    {
-        for (unsigned c = 0; c < 256; ++c)
-            v[c] = classify(c);
-    }
-    unsigned char operator[](char c) const { return v[static_cast<unsigned char>(c)]; }
-};
-
-constexpr char_classes cls;
 
 inline int hex_value(char c)
 {

@@ -136,6 +136,22 @@ apr_status_t x0_get_brigade(x0_filter_t* f, apr_bucket_brigade* bb, x0_input_mod
     return f->frec->in(f, bb, mode, readbytes);
 }
 
+/* ---- x0's metadata buckets ---- */
+
+static apr_bucket* metadata_bucket(const apr_bucket_type_t* type, void* data,
+                                   apr_bucket_alloc_t* list)
+{
+    auto* b = static_cast<apr_bucket*>(apr_bucket_alloc(sizeof(apr_bucket), list));
+    APR_BUCKET_INIT(b);
+    b->free = apr_bucket_free;
+    b->list = list;
+    b->length = 0;
+    b->start = 0;
+    b->data = data;
+    b->type = type;
+    return b;
+}
+
 /* ---- EOR: destroying it ends the request ---- */
 
 static void eor_destroy(void* data)
@@ -157,15 +173,7 @@ const apr_bucket_type_t x0_bucket_type_eor = {
 
 apr_bucket* x0_bucket_eor_create(apr_bucket_alloc_t* list, x0_request_t* r)
 {
-    auto* b = static_cast<apr_bucket*>(apr_bucket_alloc(sizeof(apr_bucket), list));
-    APR_BUCKET_INIT(b);
-    b->free = apr_bucket_free;
-    b->list = list;
-    b->length = 0;
-    b->start = 0;
-    b->data = r;
-    b->type = &x0_bucket_type_eor;
-    return b;
+    return metadata_bucket(&x0_bucket_type_eor, r, list);
 }
 
 /* ---- ERROR: a status instead of (the rest of) a body ---- */
@@ -182,17 +190,9 @@ const apr_bucket_type_t x0_bucket_type_error = {
 
 apr_bucket* x0_bucket_error_create(int status, apr_pool_t*, apr_bucket_alloc_t* list)
 {
-    auto* b = static_cast<apr_bucket*>(apr_bucket_alloc(sizeof(apr_bucket), list));
     auto* s = static_cast<int*>(apr_bucket_alloc(sizeof(int), list));
     *s = status;
-    APR_BUCKET_INIT(b);
-    b->free = apr_bucket_free;
-    b->list = list;
-    b->length = 0;
-    b->start = 0;
-    b->data = s;
-    b->type = &x0_bucket_type_error;
-    return b;
+    return metadata_bucket(&x0_bucket_type_error, s, list);
 }
 
 int x0_bucket_error_status(const apr_bucket* e)
@@ -218,17 +218,9 @@ const apr_bucket_type_t x0_bucket_type_file_check = {
 apr_bucket* x0_bucket_file_check_create(int fd, apr_off_t size, apr_time_t mtime,
                                         apr_bucket_alloc_t* list)
 {
-    auto* b = static_cast<apr_bucket*>(apr_bucket_alloc(sizeof(apr_bucket), list));
     auto* check = static_cast<file_check*>(apr_bucket_alloc(sizeof(file_check), list));
     *check = {fd, size, mtime};
-    APR_BUCKET_INIT(b);
-    b->free = apr_bucket_free;
-    b->list = list;
-    b->length = 0;
-    b->start = 0;
-    b->data = check;
-    b->type = &x0_bucket_type_file_check;
-    return b;
+    return metadata_bucket(&x0_bucket_type_file_check, check, list);
 }
 
 apr_status_t x0_bucket_file_check(const apr_bucket* e)

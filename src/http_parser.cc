@@ -12,6 +12,8 @@
 #include <strings.h>
 #include <apr_strings.h>
 
+#include "http_chars.h"
+
 namespace x0 {
 
 namespace {
@@ -19,54 +21,6 @@ namespace {
 /** Leading empty lines skipped before the request line (RFC 9112 2.2 SHOULD). */
 constexpr int max_blank_lines = 8;
 
-enum : unsigned char {
-    c_tchar = 1,   // RFC 9110 5.6.2 token characters
-    c_target = 2,  // request-target: visible ASCII (RFC 9112 3.2)
-    c_value = 4,   // field-value: VCHAR, obs-text, SP, HTAB (RFC 9110 5.5)
-    c_host = 8,    // reg-name: unreserved, sub-delims, '%' (RFC 3986 3.2.2)
-    c_digit = 16
-};
-
-constexpr bool is_alnum(unsigned c)
-{
-    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
-}
-
-constexpr bool in_set(const char* set, unsigned c)
-{
-    for (; *set; ++set)
-        if (static_cast<unsigned char>(*set) == c)
-            return true;
-    return false;
-}
-
-constexpr unsigned char classify(unsigned c)
-{
-    unsigned char k = 0;
-    if (is_alnum(c) || in_set("!#$%&'*+-.^_`|~", c))
-        k |= c_tchar;
-    if (c >= 0x21 && c <= 0x7e)
-        k |= c_target | c_value;
-    if (c >= 0x80 || c == ' ' || c == '\t')
-        k |= c_value;
-    if (is_alnum(c) || in_set("-._~!$&'()*+,;=%", c))
-        k |= c_host;
-    if (c >= '0' && c <= '9')
-        k |= c_digit;
-    return k;
-}
-
-struct char_classes {
-    unsigned char v[256];
-    constexpr char_classes() : v()
-    {
-        for (unsigned c = 0; c < 256; ++c)
-            v[c] = classify(c);
-    }
-    unsigned char operator[](char c) const { return v[static_cast<unsigned char>(c)]; }
-};
-
-constexpr char_classes cls;
 
 /** Length of the run at @a s (at most @a n bytes) whose bytes all have @a k. */
 inline apr_size_t span(const char* s, apr_size_t n, unsigned char k)

@@ -109,8 +109,10 @@ int x0_bucket_error_status(const apr_bucket* e);
  * A guard that a file has not changed while it is sent. core_output fstat()s
  * the descriptor when everything before the guard is written and ends the
  * connection if the size or modification time differ, so a body never mixes
- * two versions of a file. Put it before the file's last bytes.
+ * two versions of a file. Put it X0_FILE_CHECK_TAIL bytes before the end of
+ * the file's data: what follows the guard leaves in one write.
  */
+#define X0_FILE_CHECK_TAIL (256 * 1024)
 extern const apr_bucket_type_t x0_bucket_type_file_check;
 #define X0_BUCKET_IS_FILE_CHECK(e) ((e)->type == &x0_bucket_type_file_check)
 apr_bucket* x0_bucket_file_check_create(int fd, apr_off_t size, apr_time_t mtime,

@@ -274,14 +274,18 @@ void static_set_finfo(x0_request_t* r, const static_server_config* conf, const c
 
 /**
  * A file rewritten while it is sent must not reach the client whole: check
- * it before the last byte goes, and let the core close the connection if it
- * changed (a short or mixed body then stays visibly incomplete).
+ * it before its last write goes, and let the core close the connection if it
+ * changed (a short or mixed body then stays visibly incomplete). A file that
+ * leaves in one write needs no guard.
  */
-void guard_last_byte(apr_bucket_brigade* bb, int fd, apr_off_t size, apr_time_t mtime)
+void guard_last_write(apr_bucket_brigade* bb, int fd, apr_off_t size, apr_time_t mtime)
 {
-    apr_bucket* last = APR_BRIGADE_LAST(bb);
-    apr_bucket_split(last, last->length - 1);
-    APR_BUCKET_INSERT_AFTER(last, x0_bucket_file_check_create(fd, size, mtime, bb->bucket_alloc));
+    apr_bucket* tail = APR_BRIGADE_LAST(bb);
+    if (tail->length > X0_FILE_CHECK_TAIL) {
+        apr_bucket_split(tail, tail->length - X0_FILE_CHECK_TAIL);
+        tail = APR_BUCKET_NEXT(tail);
+    }
+    APR_BUCKET_INSERT_BEFORE(tail, x0_bucket_file_check_create(fd, size, mtime, bb->bucket_alloc));
 }
 
 int static_send_file(x0_request_t* r, const static_server_config* conf, const char* served,
@@ -323,8 +327,8 @@ int static_send_file(x0_request_t* r, const static_server_config* conf, const ch
             for (apr_bucket* b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
                  b = APR_BUCKET_NEXT(b))
                 apr_bucket_file_enable_mmap(b, 0);  // sendfile, or read() if it must
-            if (size > 1)
-                guard_last_byte(bb, file->fd, size, r->finfo.mtime);
+            if (size > X0_FILE_CHECK_TAIL)
+                guard_last_write(bb, file->fd, size, r->finfo.mtime);
         }
     }
     APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_eos_create(list));
