@@ -422,11 +422,6 @@ void connection_request_finished(conn_active* a, x0_request_t* r)
     process(c, false);
 }
 
-void connection_abort(connection* c)
-{
-    close_connection(c);
-}
-
 } // namespace x0
 
 extern "C" void x0_request_finished(x0_request_t* r)

@@ -68,14 +68,8 @@ inline conn_active* active_of(x0_conn_t* c)
 /** Start serving an accepted socket (non-blocking already). */
 void connection_start(worker* w, connection* c, int fd);
 
-/** The output side drained below its low-water mark (called by core_output). */
-void connection_output_drained(conn_active* a);
-
 /** A suspended handler finished its response (x0_request_finished). */
 void connection_request_finished(conn_active* a, x0_request_t* r);
-
-/** Close at once, for a worker that stops. */
-void connection_abort(connection* c);
 
 } // namespace x0
 

@@ -1,6 +1,7 @@
 /*
- * The error log: one line per message, written with a single write() so
- * that lines from several workers sharing the file never interleave.
+ * The error log: one line per message on standard error (which x0d points
+ * at the ErrorLog file), written with a single write() so that lines from
+ * several workers sharing the file never interleave.
  */
 #include <apr_strings.h>
 #include <apr_time.h>
@@ -13,7 +14,6 @@
 namespace x0 {
 namespace {
 
-int log_fd = STDERR_FILENO;
 int main_level = X0_LOG_WARNING;
 
 const char* const level_names[] = {"emerg", "alert", "crit", "error",
@@ -21,7 +21,6 @@ const char* const level_names[] = {"emerg", "alert", "crit", "error",
 
 } // namespace
 
-void log_set_fd(int fd) { log_fd = fd; }
 void log_set_level(int level) { main_level = level; }
 
 } // namespace x0
@@ -54,7 +53,7 @@ void x0_log_error(const char* id, int level, apr_status_t status, const x0_serve
     if (n > static_cast<int>(sizeof(line)) - 2)
         n = sizeof(line) - 2;
     line[n++] = '\n';
-    ssize_t ignored = write(x0::log_fd, line, n);
+    ssize_t ignored = write(STDERR_FILENO, line, n);
     (void)ignored;
 }
 
