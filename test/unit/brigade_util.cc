@@ -28,6 +28,23 @@ void append_pieces(apr_bucket_brigade* bb, const std::string& data, size_t piece
     }
 }
 
+std::string render(apr_bucket_brigade* bb)
+{
+    std::string out;
+    for (apr_bucket* b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        if (APR_BUCKET_IS_METADATA(b)) {
+            out += std::string("<") + b->type->name + ">";
+            continue;
+        }
+        const char* data;
+        apr_size_t len;
+        if (apr_bucket_read(b, &data, &len, APR_BLOCK_READ) == APR_SUCCESS)
+            out.append(data, len);
+    }
+    return out;
+}
+
 std::string bucket_types(apr_bucket_brigade* bb)
 {
     std::string out;

@@ -13,6 +13,9 @@ std::string flatten(apr_bucket_brigade* bb);
 /** Append @a data to @a bb as one heap bucket per @a piece bytes (0 = one bucket). */
 void append_pieces(apr_bucket_brigade* bb, const std::string& data, size_t piece = 0);
 
+/** Data bytes with metadata shown in place, e.g. "abc<FLUSH>de<EOS>". */
+std::string render(apr_bucket_brigade* bb);
+
 /** Bucket type names in order, e.g. "HEAP,FILE,EOS". */
 std::string bucket_types(apr_bucket_brigade* bb);
 

@@ -40,23 +40,7 @@ const x0_filter_rec_t capture_rec = {"CAPTURE", capture_out, nullptr, X0_FTYPE_H
 const x0_filter_rec_t byterange_rec = {"BYTERANGE", x0::byterange_filter, nullptr,
                                        X0_FTYPE_RANGE};
 
-/** Data bytes with metadata shown in place, e.g. "abc<FLUSH>de<EOS>". */
-std::string render(apr_bucket_brigade* bb)
-{
-    std::string out;
-    for (apr_bucket* b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
-         b = APR_BUCKET_NEXT(b)) {
-        if (APR_BUCKET_IS_METADATA(b)) {
-            out += std::string("<") + b->type->name + ">";
-            continue;
-        }
-        const char* data;
-        apr_size_t len;
-        if (apr_bucket_read(b, &data, &len, APR_BLOCK_READ) == APR_SUCCESS)
-            out.append(data, len);
-    }
-    return out;
-}
+using x0test::render;
 
 /** 0..255 repeated: every offset has a predictable byte. */
 std::string pattern(size_t n)

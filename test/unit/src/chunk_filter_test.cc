@@ -34,23 +34,7 @@ apr_status_t capture_out(x0_filter_t* f, apr_bucket_brigade* bb)
 const x0_filter_rec_t capture_rec = {"CAPTURE", capture_out, nullptr, X0_FTYPE_NETWORK};
 const x0_filter_rec_t chunk_rec = {"CHUNK", x0::chunk_filter, nullptr, X0_FTYPE_TRANSFER};
 
-/** Data bytes with metadata shown in place, e.g. "3\r\nabc\r\n<FLUSH>". */
-std::string render(apr_bucket_brigade* bb)
-{
-    std::string out;
-    for (apr_bucket* b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
-         b = APR_BUCKET_NEXT(b)) {
-        if (APR_BUCKET_IS_METADATA(b)) {
-            out += std::string("<") + b->type->name + ">";
-            continue;
-        }
-        const char* data;
-        apr_size_t len;
-        if (apr_bucket_read(b, &data, &len, APR_BLOCK_READ) == APR_SUCCESS)
-            out.append(data, len);
-    }
-    return out;
-}
+using x0test::render;
 
 std::string hex(size_t n)
 {
