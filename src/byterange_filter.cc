@@ -454,7 +454,7 @@ void end_body(x0_filter_t* f, range_ctx* ctx, apr_bucket* eos)
                      "response body of %" APR_OFF_T_FMT " bytes where %" APR_OFF_T_FMT
                      " were announced; closing the connection",
                      ctx->offset, ctx->length);
-        APR_BUCKET_INSERT_BEFORE(eos, x0_bucket_error_create(500, f->r->pool, eos->list));
+        APR_BUCKET_INSERT_BEFORE(eos, x0_bucket_error_create(500, eos->list));
         f->c->keepalive = 0;
         return;
     }

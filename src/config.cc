@@ -1,8 +1,10 @@
 /*
  * Reading an Apache-style configuration file: one directive a line, '#'
- * comments, backslash continuation, quoted arguments, <Location> and
- * <IfModule> containers, Include (httpd:`server/config.c` ap_build_config,
- * `server/util.c` ap_getword_conf and ap_cfg_getline).
+ * comments, backslash continuation, quoted arguments, ${VAR} expansion,
+ * containers (<VirtualHost>, <Location>, <Directory>, <Files> and their
+ * Match forms, <IfModule>, <IfDefine>), Include and IncludeOptional, Define
+ * (httpd:`server/config.c` ap_build_config, `server/util.c` ap_getword_conf,
+ * ap_cfg_getline and ap_resolve_env).
  *
  * The whole file is read into the temp pool and cut into lines in place.
  * Containers are parsed by recursion: each level reads lines until its
@@ -14,6 +16,7 @@
 #include <apr_fnmatch.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <arpa/inet.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -22,7 +25,9 @@
 #include <unistd.h>
 
 #include "core_config.h"
+#include "hooks.h"
 #include "modules.h"
+#include "sections.h"
 #include "x0/log.h"
 
 namespace x0 {
@@ -35,25 +40,48 @@ char root_buf[APR_PATH_MAX] = X0_PREFIX;
 constexpr int max_depth = 32;
 
 /** Things the reader handles itself, described like directives for errors. */
-const x0_directive_t location_syntax = {"<Location>", nullptr, 1, 1, X0_CONF_SERVER,
-                                        "<Location /path>"};
+const x0_directive_t section_syntax = {"<Location>", nullptr, 1, 2, X0_CONF_SERVERS,
+                                       "<Location /path> or <Location ~ regex>"};
 const x0_directive_t ifmodule_syntax = {"<IfModule>", nullptr, 1, 1, X0_CONF_ANYWHERE,
                                         "<IfModule [!]module>"};
+const x0_directive_t ifdefine_syntax = {"<IfDefine>", nullptr, 1, 1, X0_CONF_ANYWHERE,
+                                        "<IfDefine [!]NAME>"};
+const x0_directive_t vhost_syntax = {"<VirtualHost>", nullptr, 1, -1, X0_CONF_SERVER,
+                                     "<VirtualHost addr:port [addr:port ...]>"};
 const x0_directive_t include_syntax = {"Include", nullptr, 1, 1, X0_CONF_ANYWHERE,
                                        "a file, or a pattern like conf.d/*.conf"};
 const x0_directive_t include_optional_syntax = {"IncludeOptional", nullptr, 1, 1,
                                                 X0_CONF_ANYWHERE,
                                                 "a file, or a pattern like conf.d/*.conf"};
+const x0_directive_t define_syntax = {"Define", nullptr, 1, 2, X0_CONF_ANYWHERE,
+                                      "Define NAME [value]"};
+const x0_directive_t undefine_syntax = {"UnDefine", nullptr, 1, 1, X0_CONF_ANYWHERE,
+                                        "UnDefine NAME"};
+
+/** The main server of the configuration read last. */
+x0_server_t* current_main = nullptr;
+
+/** Names defined with -D or Define; values are "" for -D. Lives in the config pool. */
+apr_table_t* defines = nullptr;
 
 struct parser {
-    x0_server_t* s;
+    x0_server_t* main;               // the main server
+    x0_server_t* s;                  // the server being read: main, or a <VirtualHost>
     apr_pool_t* p;                   // the config pool: argv, paths, errors
     apr_pool_t* ptemp;               // file contents
-    apr_array_header_t* locations;   // of location_section
-    const char* path;                // the <Location> we are in, or NULL
+    int context;                     // X0_CONF_* of the innermost container
+    const char* path;                // its argument, or NULL at server level
+    const dir_section* directory;    // the enclosing <Directory>, for a <Files> in it
     x0_config_vector_t* dir_config;  // per-dir vector of the current scope
+    apr_array_header_t* vectors;     // every per-dir vector built so far (of dir_vector)
     int modules_known;               // modules whose config slots are filled
     int depth;
+};
+
+/** A per-dir vector and the path its configs were created for. */
+struct dir_vector {
+    x0_config_vector_t* vec;
+    const char* path;
 };
 
 /** One config file, read whole; lines are cut out of the buffer in place. */
@@ -234,24 +262,76 @@ bool module_present(parser& ps, const char* spec)
     return find_module(apr_pstrndup(ps.ptemp, spec, n)) != nullptr;
 }
 
+/** A per-dir vector for @a path, remembered so that later modules get their slots. */
+x0_config_vector_t* new_dir_vector(parser& ps, const char* path)
+{
+    x0_config_vector_t* vec = create_dir_configs(ps.p, path);
+    *static_cast<dir_vector*>(apr_array_push(ps.vectors)) = {vec, path};
+    return vec;
+}
+
 /**
  * A directive may have added a module (LoadModule): give it its slots in
  * every vector built so far, as if it had been there from the start.
  */
 void adopt_new_modules(parser& ps)
 {
-    auto* secs = reinterpret_cast<location_section*>(ps.locations->elts);
     for (int i = ps.modules_known; i < module_count(); ++i) {
         x0_module_t* m = module_at(i);
         if (m->create_server_config)
-            ps.s->module_config[i] = m->create_server_config(ps.p, ps.s);
+            for (x0_server_t* s = ps.main; s; s = s->next)
+                s->module_config[i] = m->create_server_config(ps.p, s);
         if (!m->create_dir_config)
             continue;
-        ps.s->lookup_defaults[i] = m->create_dir_config(ps.p, nullptr);
-        for (int j = 0; j < ps.locations->nelts; ++j)
-            secs[j].dir_config[i] = m->create_dir_config(ps.p, secs[j].path);
+        for (int j = 0; j < ps.vectors->nelts; ++j) {
+            const dir_vector& v = APR_ARRAY_IDX(ps.vectors, j, dir_vector);
+            v.vec[i] = m->create_dir_config(ps.p, v.path);
+        }
     }
     ps.modules_known = module_count();
+}
+
+/**
+ * Replace ${NAME} with its Define (or, as httpd, an environment variable).
+ * An undefined name is an error: httpd only warns, and then serves with the
+ * literal text in a path or a name, which is never what was meant.
+ */
+const char* expand_vars(parser& ps, char** line)
+{
+    char* text = *line;
+    if (!strstr(text, "${"))
+        return nullptr;
+    apr_array_header_t* out = apr_array_make(ps.ptemp, 4, sizeof(const char*));
+    while (const char* open = strstr(text, "${")) {
+        const char* close = strchr(open + 2, '}');
+        if (!close)
+            return "unterminated ${ in line";
+        const char* name = apr_pstrndup(ps.ptemp, open + 2, close - open - 2);
+        const char* value = apr_table_get(defines, name);
+        if (!value)
+            value = getenv(name);
+        if (!value)
+            return apr_psprintf(ps.ptemp, "variable ${%s} is not defined (Define it, or "
+                                "set it in the environment)", name);
+        APR_ARRAY_PUSH(out, const char*) = apr_pstrndup(ps.ptemp, text, open - text);
+        APR_ARRAY_PUSH(out, const char*) = value;
+        text = const_cast<char*>(close + 1);
+    }
+    APR_ARRAY_PUSH(out, const char*) = text;
+    *line = apr_array_pstrcat(ps.ptemp, out, 0);
+    return nullptr;
+}
+
+/** The name of the innermost container, for "not allowed here" messages. */
+const char* context_name(int context)
+{
+    switch (context) {
+    case X0_CONF_VHOST: return "<VirtualHost>";
+    case X0_CONF_DIRECTORY: return "<Directory>";
+    case X0_CONF_LOCATION: return "<Location>";
+    case X0_CONF_FILES: return "<Files>";
+    default: return "the server context";
+    }
 }
 
 const char* parse_block(parser& ps, source& src, const char* end_name, int opened_at,
@@ -345,6 +425,20 @@ const char* directive(parser& ps, source& src, const char* text, int line)
         return err;
     }
 
+    if (strcasecmp(name, "Define") == 0 || strcasecmp(name, "UnDefine") == 0) {
+        bool define = strcasecmp(name, "Define") == 0;
+        const x0_directive_t* d = define ? &define_syntax : &undefine_syntax;
+        if (!arg_count_ok(d, argc))
+            return fail(ps, src, line, arg_count_error(ps.ptemp, d));
+        if (strchr(argv[0], ':') || strchr(argv[0], '$'))
+            return fail(ps, src, line, "Define: a variable name may not contain ':' or '$'");
+        if (define)
+            apr_table_set(defines, argv[0], argc > 1 ? argv[1] : "");
+        else
+            apr_table_unset(defines, argv[0]);
+        return nullptr;
+    }
+
     const x0_directive_t* d = nullptr;
     x0_module_t* owner = nullptr;
     for (int i = 0; i < module_count() && !d; ++i) {
@@ -359,35 +453,168 @@ const char* directive(parser& ps, source& src, const char* text, int line)
         return fail(ps, src, line,
                     apr_psprintf(ps.ptemp, "Invalid command '%s', perhaps misspelled or defined "
                                  "by a module not included in the server configuration", name));
-    if (!(d->where & (ps.path ? X0_CONF_LOCATION : X0_CONF_SERVER)))
-        return fail(ps, src, line, apr_psprintf(ps.ptemp, "%s not allowed here", d->name));
+    if (!(d->where & ps.context))
+        return fail(ps, src, line, apr_psprintf(ps.ptemp, "%s not allowed in %s", d->name,
+                                                context_name(ps.context)));
     if (!arg_count_ok(d, argc))
         return fail(ps, src, line, arg_count_error(ps.ptemp, d));
 
-    x0_cmd_parms_t cmd = {ps.s, ps.p, ps.ptemp, src.name, line, d, ps.path};
+    x0_cmd_parms_t cmd = {ps.s, ps.p, ps.ptemp, src.name, line, d, ps.context, ps.path};
     if (const char* err = d->fn(&cmd, ps.dir_config[owner->module_index], argc, argv))
         return fail(ps, src, line, err);
     adopt_new_modules(ps);
     return nullptr;
 }
 
-const char* location(parser& ps, source& src, int line, int argc, const char* const* argv)
+/** The container names that open a per-directory section, and what they make. */
+struct section_container {
+    const char* name;
+    section_kind kind;
+    bool regex;       /**< the Match form */
+    int context;      /**< X0_CONF_* inside it */
+    int allowed_in;   /**< X0_CONF_* it may appear in */
+};
+
+const section_container section_containers[] = {
+    {"Location", section_kind::location, false, X0_CONF_LOCATION, X0_CONF_SERVERS},
+    {"LocationMatch", section_kind::location, true, X0_CONF_LOCATION, X0_CONF_SERVERS},
+    {"Directory", section_kind::directory, false, X0_CONF_DIRECTORY, X0_CONF_SERVERS},
+    {"DirectoryMatch", section_kind::directory, true, X0_CONF_DIRECTORY, X0_CONF_SERVERS},
+    {"Files", section_kind::files, false, X0_CONF_FILES, X0_CONF_SERVERS | X0_CONF_DIRECTORY},
+    {"FilesMatch", section_kind::files, true, X0_CONF_FILES, X0_CONF_SERVERS | X0_CONF_DIRECTORY},
+};
+
+const char* section(parser& ps, source& src, int line, const section_container& sc, int argc,
+                    const char* const* argv)
 {
-    if (ps.path)
-        return fail(ps, src, line, "<Location> cannot occur within <Location> section");
-    if (!arg_count_ok(&location_syntax, argc))
-        return fail(ps, src, line, arg_count_error(ps.ptemp, &location_syntax));
-    if (argv[0][0] != '/')
+    if (!(sc.allowed_in & ps.context))
+        return fail(ps, src, line, apr_psprintf(ps.ptemp, "<%s> cannot occur within %s section",
+                                                sc.name, context_name(ps.context)));
+    // "<Location ~ regex>" is the old spelling of <LocationMatch regex>.
+    bool regex = sc.regex;
+    if (argc == 2 && !regex && strcmp(argv[0], "~") == 0) {
+        regex = true;
+        ++argv;
+        --argc;
+    }
+    if (argc != 1) {
+        x0_directive_t syntax = section_syntax;
+        syntax.name = apr_psprintf(ps.ptemp, "<%s>", sc.name);
+        syntax.usage = apr_psprintf(ps.ptemp, "<%s %s>", sc.name, sc.regex ? "regex" : "path");
+        syntax.max_args = 1;
+        return fail(ps, src, line, arg_count_error(ps.ptemp, &syntax));
+    }
+    if (sc.kind == section_kind::location && !regex && argv[0][0] != '/')
         return fail(ps, src, line, "<Location> path must start with '/'");
-    auto* sec = static_cast<location_section*>(apr_array_push(ps.locations));
-    sec->path = argv[0];
-    sec->dir_config = create_dir_configs(ps.p, argv[0]);
+    dir_section* sec;
+    if (const char* err = make_section(ps.p, sc.kind, argv[0], regex, &sec))
+        return fail(ps, src, line, err);
+    sec->within = sc.kind == section_kind::files ? ps.directory : nullptr;
+    sec->file = src.name;
+    sec->line = line;
+    sec->dir_config = new_dir_vector(ps, sec->path);
+    APR_ARRAY_PUSH(core_server_conf(ps.s)->sections, dir_section*) = sec;
+
+    parser outer = ps;
+    ps.context = sc.context;
     ps.path = sec->path;
     ps.dir_config = sec->dir_config;
-    const char* err = parse_block(ps, src, "Location", line, false);
-    ps.path = nullptr;
-    ps.dir_config = ps.s->lookup_defaults;
+    if (sc.kind == section_kind::directory)
+        ps.directory = sec;
+    const char* err = parse_block(ps, src, sc.name, line, false);
+    outer.modules_known = ps.modules_known;
+    ps = outer;
     return err;
+}
+
+/** One address of <VirtualHost>: addr:port, *:port, addr, *, _default_, [v6]:port. */
+const char* vhost_address(parser& ps, const char* arg, vhost_addr* out)
+{
+    const char* host = arg;
+    const char* port = nullptr;
+    if (arg[0] == '[') {
+        const char* close = strchr(arg, ']');
+        if (!close || (close[1] && close[1] != ':'))
+            return apr_psprintf(ps.ptemp, "<VirtualHost> '%s': write IPv6 as [addr]:port", arg);
+        host = apr_pstrndup(ps.ptemp, arg + 1, close - arg - 1);
+        port = close[1] ? close + 2 : nullptr;
+    } else if (const char* colon = strrchr(arg, ':')) {
+        host = apr_pstrndup(ps.ptemp, arg, colon - arg);
+        port = colon + 1;
+    }
+    out->port = 0;
+    if (port && strcmp(port, "*") != 0) {
+        long n;
+        if (x0_conf_number(ps.ptemp, port, 1, 65535, &n))
+            return apr_psprintf(ps.ptemp, "<VirtualHost> '%s': bad port '%s'", arg, port);
+        out->port = static_cast<apr_port_t>(n);
+    }
+    out->host = nullptr;
+    if (strcmp(host, "*") == 0 || strcasecmp(host, "_default_") == 0)
+        return nullptr;
+    unsigned char bin[sizeof(struct in6_addr)];
+    bool v6 = strchr(host, ':') != nullptr;
+    if (inet_pton(v6 ? AF_INET6 : AF_INET, host, bin) != 1)
+        return apr_psprintf(ps.ptemp, "<VirtualHost> '%s': '%s' is not an IP address (x0 does "
+                            "not resolve names here; use *:port with ServerName)", arg, host);
+    char text[INET6_ADDRSTRLEN];
+    out->host = apr_pstrdup(ps.p, inet_ntop(v6 ? AF_INET6 : AF_INET, bin, text, sizeof text));
+    return nullptr;
+}
+
+const char* virtual_host(parser& ps, source& src, int line, int argc, const char* const* argv)
+{
+    if (ps.context != X0_CONF_SERVER)
+        return fail(ps, src, line, apr_psprintf(ps.ptemp, "<VirtualHost> cannot occur within "
+                                                "%s section", context_name(ps.context)));
+    if (!arg_count_ok(&vhost_syntax, argc))
+        return fail(ps, src, line, arg_count_error(ps.ptemp, &vhost_syntax));
+    auto* v = static_cast<x0_server_t*>(apr_pcalloc(ps.p, sizeof(x0_server_t)));
+    *v = *ps.main;
+    v->server_name = nullptr;
+    v->aliases = nullptr;
+    v->defn_file = src.name;
+    v->defn_line = line;
+    v->is_virtual = 1;
+    v->next = nullptr;
+    v->module_config = create_server_configs(ps.p, v);
+    v->lookup_defaults = new_dir_vector(ps, nullptr);
+    auto* addrs = apr_array_make(ps.p, argc, sizeof(vhost_addr));
+    for (int i = 0; i < argc; ++i)
+        if (const char* err = vhost_address(ps, argv[i], static_cast<vhost_addr*>(
+                                                             apr_array_push(addrs))))
+            return fail(ps, src, line, err);
+    core_server_conf(v)->addrs = addrs;
+    x0_server_t** tail = &ps.main->next;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = v;
+
+    parser outer = ps;
+    ps.s = v;
+    ps.context = X0_CONF_VHOST;
+    ps.dir_config = v->lookup_defaults;
+    const char* err = parse_block(ps, src, "VirtualHost", line, false);
+    outer.modules_known = ps.modules_known;
+    ps = outer;
+    if (!err && !v->server_name)
+        v->server_name = ps.main->server_name;  // httpd falls back the same way
+    return err;
+}
+
+/** <IfDefine [!]NAME>: true when NAME was given with -D or Define. */
+const char* if_define(parser& ps, source& src, int line, int argc, const char* const* argv)
+{
+    if (!arg_count_ok(&ifdefine_syntax, argc))
+        return fail(ps, src, line, arg_count_error(ps.ptemp, &ifdefine_syntax));
+    const char* name = argv[0];
+    bool negate = name[0] == '!';
+    if (negate)
+        ++name;
+    if (!*name)
+        return fail(ps, src, line, arg_count_error(ps.ptemp, &ifdefine_syntax));
+    bool defined = apr_table_get(defines, name) != nullptr;
+    return parse_block(ps, src, "IfDefine", line, defined == negate);
 }
 
 const char* if_module(parser& ps, source& src, int line, int argc, const char* const* argv)
@@ -401,6 +628,14 @@ const char* if_module(parser& ps, source& src, int line, int argc, const char* c
     if (!*spec)
         return fail(ps, src, line, arg_count_error(ps.ptemp, &ifmodule_syntax));
     return parse_block(ps, src, "IfModule", line, module_present(ps, spec) == negate);
+}
+
+const section_container* find_section_container(const char* name)
+{
+    for (const section_container& sc : section_containers)
+        if (strcasecmp(sc.name, name) == 0)
+            return &sc;
+    return nullptr;
 }
 
 /**
@@ -449,10 +684,14 @@ const char* container(parser& ps, source& src, char* text, int line, const char*
         err = split_words(ps.p, name_end, &argc, &argv);
         if (err)
             err = fail(ps, src, line, err);
-        else if (strcasecmp(shown, "Location") == 0)
-            err = location(ps, src, line, argc, argv);
+        else if (const section_container* sc = find_section_container(shown))
+            err = section(ps, src, line, *sc, argc, argv);
+        else if (strcasecmp(shown, "VirtualHost") == 0)
+            err = virtual_host(ps, src, line, argc, argv);
         else if (strcasecmp(shown, "IfModule") == 0)
             err = if_module(ps, src, line, argc, argv);
+        else if (strcasecmp(shown, "IfDefine") == 0)
+            err = if_define(ps, src, line, argc, argv);
         else
             err = fail(ps, src, line,
                        apr_psprintf(ps.ptemp, "Invalid command '<%s', perhaps misspelled or "
@@ -472,7 +711,9 @@ const char* parse_block(parser& ps, source& src, const char* end_name, int opene
     char* text;
     int line;
     while (next_line(ps, src, &text, &line)) {
-        const char* err;
+        const char* err = skip ? nullptr : expand_vars(ps, &text);
+        if (err)
+            return fail(ps, src, line, err);
         if (text[0] == '<') {
             bool closed = false;
             err = container(ps, src, text, line, end_name, skip, &closed);
@@ -501,16 +742,43 @@ void set_server_root(apr_pool_t* p, const char* dir)
 
 const char* server_root() { return root_buf; }
 
-apr_array_header_t* server_locations(const x0_server_t* s)
+x0_server_t* main_server() { return current_main; }
+
+void add_define(apr_pool_t* p, const char* name)
 {
-    const core_server_config* conf = core_server_conf(s);
-    return conf ? conf->locations : nullptr;
+    if (!defines)
+        defines = apr_table_make(p, 4);
+    apr_table_set(defines, name, "");
 }
+
+bool is_defined(const char* name)
+{
+    return defines && apr_table_get(defines, name);
+}
+
+namespace {
+
+/** Settings of x0_server_t a virtual host did not set come from the main server. */
+void fix_up_virtual_hosts(parser& ps)
+{
+    x0_server_t* main = ps.main;
+    for (x0_server_t* v = main->next; v; v = v->next) {
+        v->module_config = merge_server_configs(ps.p, main->module_config, v->module_config);
+        v->lookup_defaults = merge_dir_configs(ps.p, main->lookup_defaults, v->lookup_defaults);
+        sort_sections(v);
+    }
+    sort_sections(main);
+}
+
+} // namespace
 
 x0_server_t* read_config(apr_pool_t* pconf, apr_pool_t* ptemp, const char* file,
                          const char** error)
 {
     *error = nullptr;
+    current_main = nullptr;
+    if (!defines)
+        defines = apr_table_make(pconf, 4);
     auto* s = static_cast<x0_server_t*>(apr_pcalloc(pconf, sizeof(x0_server_t)));
     s->pool = pconf;
     s->defn_file = x0_server_root_relative(pconf, file);
@@ -531,14 +799,13 @@ x0_server_t* read_config(apr_pool_t* pconf, apr_pool_t* ptemp, const char* file,
     }
 
     for (x0_module_t* const* m = builtin_modules; *m; ++m)
-        if ((*error = add_module(*m, pconf)))
+        if ((*error = add_module(*m, nullptr, pconf)))
             return nullptr;
     s->module_config = create_server_configs(pconf, s);
-    s->lookup_defaults = create_dir_configs(pconf, nullptr);
-
-    parser ps = {s, pconf, ptemp, apr_array_make(pconf, 4, sizeof(location_section)),
-                 nullptr, s->lookup_defaults, module_count(), 0};
-    core_server_conf(s)->locations = ps.locations;
+    parser ps = {s, s, pconf, ptemp, X0_CONF_SERVER, nullptr, nullptr, nullptr,
+                 apr_array_make(pconf, 16, sizeof(dir_vector)), module_count(), 0};
+    s->lookup_defaults = new_dir_vector(ps, nullptr);
+    ps.dir_config = s->lookup_defaults;
 
     apr_status_t why;
     if ((*error = parse_file(ps, s->defn_file, &why)))
@@ -548,6 +815,10 @@ x0_server_t* read_config(apr_pool_t* pconf, apr_pool_t* ptemp, const char* file,
         *error = apr_psprintf(pconf, "%s: no Listen directive", s->defn_file);
         return nullptr;
     }
+    if ((*error = sort_hooks(pconf)))
+        return nullptr;
+    fix_up_virtual_hosts(ps);
+    current_main = s;
     return s;
 }
 

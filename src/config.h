@@ -20,8 +20,12 @@ x0_server_t* read_config(apr_pool_t* pconf, apr_pool_t* ptemp, const char* file,
 void set_server_root(apr_pool_t* p, const char* dir);
 const char* server_root();
 
-/** The <Location> sections of @a s, in file order (of location_section). */
-apr_array_header_t* server_locations(const x0_server_t* s);
+/** The main server of the last configuration read (virtual hosts follow it). */
+x0_server_t* main_server();
+
+/** -D NAME: defined for <IfDefine> and ${NAME} (as ""), before the config is read. */
+void add_define(apr_pool_t* p, const char* name);
+bool is_defined(const char* name);
 
 } // namespace x0
 

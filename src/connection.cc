@@ -19,6 +19,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "request.h"
+#include "vhost.h"
 
 namespace x0 {
 namespace {
@@ -104,20 +105,43 @@ void on_output_blocked(void* owner)
     set_timeout(c, seconds(server_of(c)->timeout));
 }
 
-const char* format_peer(connection* c, apr_pool_t* p, int* port)
+const char* format_address(const sockaddr* sa, apr_pool_t* p, int* port)
 {
     char buf[INET6_ADDRSTRLEN];
     const void* addr;
-    if (c->peer.sa.sa_family == AF_INET6) {
-        addr = &c->peer.in6.sin6_addr;
-        *port = ntohs(c->peer.in6.sin6_port);
+    if (sa->sa_family == AF_INET6) {
+        addr = &reinterpret_cast<const sockaddr_in6*>(sa)->sin6_addr;
+        *port = ntohs(reinterpret_cast<const sockaddr_in6*>(sa)->sin6_port);
     } else {
-        addr = &c->peer.in4.sin_addr;
-        *port = ntohs(c->peer.in4.sin_port);
+        addr = &reinterpret_cast<const sockaddr_in*>(sa)->sin_addr;
+        *port = ntohs(reinterpret_cast<const sockaddr_in*>(sa)->sin_port);
     }
-    if (!inet_ntop(c->peer.sa.sa_family, addr, buf, sizeof(buf)))
+    if (!inet_ntop(sa->sa_family, addr, buf, sizeof(buf)))
         return "-";
     return apr_pstrdup(p, buf);
+}
+
+/**
+ * The address the client connected to: the listener's when it is bound to
+ * one, so only a wildcard listener costs a getsockname() (per activation:
+ * an idle connection does not keep it).
+ */
+void set_local_address(connection* c, x0_conn_t* pub)
+{
+    if (c->via->host) {
+        pub->local_ip = c->via->host;
+        pub->local_port = c->via->port;
+        return;
+    }
+    sockaddr_in6 local;
+    socklen_t len = sizeof local;
+    if (getsockname(c->fd, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
+        pub->local_ip = format_address(reinterpret_cast<sockaddr*>(&local), pub->pool,
+                                       &pub->local_port);
+    } else {
+        pub->local_ip = "-";
+        pub->local_port = c->via->port;
+    }
 }
 
 /** Give the connection a pool and everything that lives in it. */
@@ -131,8 +155,9 @@ bool activate(connection* c)
     a->rec = c;
     a->pub.pool = p;
     a->pub.bucket_alloc = apr_bucket_alloc_create(p);
-    a->pub.base_server = server_of(c);
-    a->pub.client_ip = format_peer(c, p, &a->pub.client_port);
+    a->pub.client_ip = format_address(&c->peer.sa, p, &a->pub.client_port);
+    set_local_address(c, &a->pub);
+    a->pub.base_server = vhost_for_address(server_of(c), a->pub.local_ip, a->pub.local_port);
     a->pub.keepalives = c->requests;
     a->pub.keepalive = 1;
     a->in = apr_brigade_create(p, a->pub.bucket_alloc);
@@ -396,9 +421,10 @@ void timer_callback(struct ev_loop* loop, ev_timer* w, int)
 
 } // namespace
 
-void connection_start(worker* w, connection* c, int fd)
+void connection_start(worker* w, connection* c, int fd, const listener* via)
 {
     c->w = w;
+    c->via = via;
     c->fd = fd;
     c->active = nullptr;
     c->requests = 0;

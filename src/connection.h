@@ -36,6 +36,7 @@ struct connection {
     ev_io io;
     ev_timer timer;
     worker* w;
+    const listener* via;     /**< the listener it was accepted on */
     conn_active* active;     /**< NULL while idle */
     ev_tstamp deadline;      /**< when the running timeout expires */
     long requests;           /**< served so far, for MaxKeepAliveRequests */
@@ -66,7 +67,7 @@ inline conn_active* active_of(x0_conn_t* c)
 }
 
 /** Start serving an accepted socket (non-blocking already). */
-void connection_start(worker* w, connection* c, int fd);
+void connection_start(worker* w, connection* c, int fd, const listener* via);
 
 /** A suspended handler finished its response (x0_request_finished). */
 void connection_request_finished(conn_active* a, x0_request_t* r);

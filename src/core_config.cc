@@ -10,18 +10,22 @@
 #include <apr_strings.h>
 #include <arpa/inet.h>
 #include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <strings.h>
+#include <sys/stat.h>
 
 #include "config.h"
 #include "core_filters.h"
+#include "core_request.h"
+#include "module_loader.h"
 #include "x0/log.h"
 
 namespace x0 {
 namespace {
 
-/** Every OPT_* x0 implements: what "Options All" turns on. */
-constexpr int all_options = OPT_FOLLOW_SYMLINKS;
+/** What "Options All" turns on (httpd: all but MultiViews). */
+constexpr int all_options = X0_OPT_INDEXES | X0_OPT_FOLLOW_SYMLINKS | X0_OPT_SYM_OWNER;
 
 /**
  * `SetHandler None` inside a <Location> must override an outer handler, but
@@ -41,7 +45,7 @@ const char* named(x0_cmd_parms_t* cmd, const char* err)
 /** A number for @a cmd, with the directive's name in any error. */
 const char* number(x0_cmd_parms_t* cmd, const char* arg, long min, long max, long* out)
 {
-    return named(cmd, x0_conf_number(arg, min, max, out));
+    return named(cmd, x0_conf_number(cmd->temp_pool, arg, min, max, out));
 }
 
 /** "N" seconds or "Nms" milliseconds (httpd's ap_timeout_parameter_parse). */
@@ -70,6 +74,21 @@ void* create_server(apr_pool_t* p, x0_server_t*)
     c->workers = 0;  // auto
     c->listen_backlog = 511;
     c->max_connections = 16384;
+    c->sections = apr_array_make(p, 4, sizeof(void*));
+    return c;
+}
+
+/** A virtual host inherits what it does not set (httpd's core merge_server). */
+void* merge_server(apr_pool_t* p, void* base_v, void* add_v)
+{
+    auto* base = static_cast<core_server_config*>(base_v);
+    auto* add = static_cast<core_server_config*>(add_v);
+    auto* c = static_cast<core_server_config*>(apr_palloc(p, sizeof(core_server_config)));
+    *c = *base;
+    if (add->document_root)
+        c->document_root = add->document_root;
+    c->addrs = add->addrs;
+    c->sections = apr_array_append(p, base->sections, add->sections);
     return c;
 }
 
@@ -82,6 +101,14 @@ void* create_dir(apr_pool_t* p, const char*)
     d->limit_request_body = -1;
     d->max_ranges = -1;
     return d;
+}
+
+/** @a over's entries win over @a under's; either may be NULL. */
+apr_hash_t* overlay(apr_pool_t* p, apr_hash_t* over, apr_hash_t* under)
+{
+    if (!over || !under)
+        return over ? over : under;
+    return apr_hash_overlay(p, over, under);
 }
 
 /**
@@ -98,6 +125,15 @@ void* merge_dir(apr_pool_t* p, void* base_v, void* add_v)
     d->handler = add->handler ? add->handler : base->handler;
     if (d->handler == handler_none)
         d->handler = nullptr;
+    d->force_type = add->force_type ? add->force_type : base->force_type;
+    if (d->force_type == handler_none)
+        d->force_type = nullptr;
+    d->ext_handlers = overlay(p, add->ext_handlers, base->ext_handlers);
+    d->output_filters = add->output_filters ? add->output_filters : base->output_filters;
+    d->input_filters = add->input_filters ? add->input_filters : base->input_filters;
+    d->ext_output_filters = overlay(p, add->ext_output_filters, base->ext_output_filters);
+    d->ext_input_filters = overlay(p, add->ext_input_filters, base->ext_input_filters);
+    d->error_documents = overlay(p, add->error_documents, base->error_documents);
     d->limit_request_body = add->limit_request_body >= 0 ? add->limit_request_body
                                                          : base->limit_request_body;
     d->max_ranges = add->max_ranges >= 0 ? add->max_ranges : base->max_ranges;
@@ -141,7 +177,7 @@ const char* set_listen(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
         port_text = colon + 1;
     }
     long port;
-    if (const char* err = x0_conf_number(port_text, 1, 65535, &port))
+    if (const char* err = x0_conf_number(cmd->temp_pool, port_text, 1, 65535, &port))
         return apr_psprintf(cmd->temp_pool, "Listen port '%s' %s", port_text, err);
 
     core_server_config* conf = core_server_conf(cmd->server);
@@ -184,7 +220,7 @@ const char* set_workers(x0_cmd_parms_t* cmd, void*, int, const char* const* argv
         return nullptr;
     }
     long n;
-    if (x0_conf_number(argv[0], 1, 4096, &n))
+    if (x0_conf_number(cmd->temp_pool, argv[0], 1, 4096, &n))
         return "Workers must be auto or a number between 1 and 4096";
     conf->workers = static_cast<int>(n);
     return nullptr;
@@ -267,14 +303,19 @@ const char* set_group(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
 }
 
 /**
- * Options: either an absolute list (All, None, FollowSymLinks) that decides
- * every option, or only +X/-X that decide X and inherit the rest; mixing
- * both is an error, as in httpd 2.4.
+ * Options: either an absolute list (All, None, names) that decides every
+ * option, or only +X/-X that decide X and inherit the rest; mixing both is
+ * an error, as in httpd 2.4.
  */
 const char* set_options(x0_cmd_parms_t* cmd, void* dir_cfg, int argc, const char* const* argv)
 {
-    static const char* const unsupported[] = {"Indexes", "Includes", "IncludesNOEXEC", "ExecCGI",
-                                              "MultiViews", "SymLinksIfOwnerMatch"};
+    static const struct { const char* name; int bit; } known[] = {
+        {"Indexes", X0_OPT_INDEXES},
+        {"FollowSymLinks", X0_OPT_FOLLOW_SYMLINKS},
+        {"SymLinksIfOwnerMatch", X0_OPT_SYM_OWNER},
+    };
+    static const char* const unsupported[] = {"Includes", "IncludesNOEXEC", "ExecCGI",
+                                              "MultiViews"};
     auto* d = static_cast<core_dir_config*>(dir_cfg);
     bool relative = argv[0][0] == '+' || argv[0][0] == '-';
     int options = relative ? d->options : 0;
@@ -285,7 +326,6 @@ const char* set_options(x0_cmd_parms_t* cmd, void* dir_cfg, int argc, const char
         if (signed_word != relative)
             return "Either all Options must start with + or -, or no Option may.";
         const char* name = argv[i] + (signed_word ? 1 : 0);
-        int bit = 0;
         if (!signed_word && strcasecmp(name, "None") == 0) {
             options = 0;
             continue;
@@ -294,11 +334,13 @@ const char* set_options(x0_cmd_parms_t* cmd, void* dir_cfg, int argc, const char
             options = all_options;
             continue;
         }
-        if (strcasecmp(name, "FollowSymLinks") == 0)
-            bit = OPT_FOLLOW_SYMLINKS;
+        int bit = 0;
+        for (const auto& k : known)
+            if (strcasecmp(name, k.name) == 0)
+                bit = k.bit;
         for (const char* u : unsupported)
             if (strcasecmp(name, u) == 0)
-                return apr_psprintf(cmd->temp_pool, "Options '%s' is not supported yet", u);
+                return apr_psprintf(cmd->temp_pool, "Options '%s' is not supported by x0", u);
         if (!bit)
             return apr_psprintf(cmd->temp_pool, "Illegal option %s", argv[i]);
         options = sign == '-' ? options & ~bit : options | bit;
@@ -309,19 +351,160 @@ const char* set_options(x0_cmd_parms_t* cmd, void* dir_cfg, int argc, const char
     return nullptr;
 }
 
-/** SetHandler NAME: handler names are case-insensitive, kept lower case (httpd). */
+/** x0 reads no .htaccess files: None is all it can honour. */
+const char* set_allow_override(x0_cmd_parms_t* cmd, void*, int argc, const char* const* argv)
+{
+    if (argc == 1 && strcasecmp(argv[0], "None") == 0)
+        return nullptr;
+    return "AllowOverride: x0 reads no .htaccess files, so only None is accepted";
+}
+
+/** Handler and type names are case-insensitive; x0 keeps them lower case (httpd). */
+char* lower(apr_pool_t* p, const char* text)
+{
+    char* out = apr_pstrdup(p, text);
+    for (char* c = out; *c; ++c)
+        *c = static_cast<char>(apr_tolower(*c));
+    return out;
+}
+
+/** SetHandler NAME | None. */
 const char* set_handler(x0_cmd_parms_t* cmd, void* dir_cfg, int, const char* const* argv)
 {
     auto* d = static_cast<core_dir_config*>(dir_cfg);
-    if (strcasecmp(argv[0], "None") == 0) {
+    if (strcasecmp(argv[0], "None") == 0)
         d->handler = cmd->path ? handler_none : nullptr;
-        return nullptr;
-    }
-    char* name = apr_pstrdup(cmd->pool, argv[0]);
-    for (char* c = name; *c; ++c)
-        *c = static_cast<char>(apr_tolower(*c));
-    d->handler = name;
+    else
+        d->handler = lower(cmd->pool, argv[0]);
     return nullptr;
+}
+
+/** ForceType TYPE | None. */
+const char* set_force_type(x0_cmd_parms_t* cmd, void* dir_cfg, int, const char* const* argv)
+{
+    auto* d = static_cast<core_dir_config*>(dir_cfg);
+    if (strcasecmp(argv[0], "None") == 0)
+        d->force_type = cmd->path ? handler_none : nullptr;
+    else
+        d->force_type = lower(cmd->pool, argv[0]);
+    return nullptr;
+}
+
+/** An extension as a table key: lower case, without its leading dot. */
+const char* extension_key(apr_pool_t* p, const char* ext)
+{
+    return lower(p, ext[0] == '.' ? ext + 1 : ext);
+}
+
+/** AddHandler NAME ext...: a file with one of these extensions gets NAME. */
+const char* add_handler(x0_cmd_parms_t* cmd, void* dir_cfg, int argc, const char* const* argv)
+{
+    auto* d = static_cast<core_dir_config*>(dir_cfg);
+    apr_hash_t* h = apr_hash_make(cmd->pool);
+    if (d->ext_handlers)
+        h = apr_hash_copy(cmd->pool, d->ext_handlers);
+    const char* name = lower(cmd->pool, argv[0]);
+    for (int i = 1; i < argc; ++i)
+        apr_hash_set(h, extension_key(cmd->pool, argv[i]), APR_HASH_KEY_STRING, name);
+    d->ext_handlers = h;
+    return nullptr;
+}
+
+/** "A;B" or "A B": filter names, each of which must be registered by now. */
+const char* filter_list(x0_cmd_parms_t* cmd, const char* text, bool output,
+                        apr_array_header_t* out)
+{
+    char* last;
+    char* copy = apr_pstrdup(cmd->pool, text);
+    for (char* name = apr_strtok(copy, ";", &last); name; name = apr_strtok(nullptr, ";", &last)) {
+        const x0_filter_rec_t* f = x0_find_filter(name);
+        if (!f || (output ? !f->out : !f->in))
+            return apr_psprintf(cmd->temp_pool, "%s: unknown %s filter '%s' (is its module "
+                                "loaded?)", cmd->directive->name, output ? "output" : "input",
+                                name);
+        APR_ARRAY_PUSH(out, const char*) = f->name;
+    }
+    return nullptr;
+}
+
+/** SetOutputFilter / SetInputFilter FILTER[;FILTER...] */
+template <bool output>
+const char* set_filters(x0_cmd_parms_t* cmd, void* dir_cfg, int argc, const char* const* argv)
+{
+    auto* d = static_cast<core_dir_config*>(dir_cfg);
+    auto* list = apr_array_make(cmd->pool, 2, sizeof(const char*));
+    for (int i = 0; i < argc; ++i)
+        if (const char* err = filter_list(cmd, argv[i], output, list))
+            return err;
+    (output ? d->output_filters : d->input_filters) = list;
+    return nullptr;
+}
+
+/** AddOutputFilter / AddInputFilter FILTER[;FILTER...] ext... */
+template <bool output>
+const char* add_filters(x0_cmd_parms_t* cmd, void* dir_cfg, int argc, const char* const* argv)
+{
+    auto* d = static_cast<core_dir_config*>(dir_cfg);
+    apr_hash_t*& table = output ? d->ext_output_filters : d->ext_input_filters;
+    table = table ? apr_hash_copy(cmd->pool, table) : apr_hash_make(cmd->pool);
+    auto* list = apr_array_make(cmd->pool, 2, sizeof(const char*));
+    if (const char* err = filter_list(cmd, argv[0], output, list))
+        return err;
+    for (int i = 1; i < argc; ++i)
+        apr_hash_set(table, extension_key(cmd->pool, argv[i]), APR_HASH_KEY_STRING, list);
+    return nullptr;
+}
+
+/**
+ * ErrorDocument STATUS text|/local/path|URL|default. As httpd: a text is
+ * sent as the body (one leading quote marks it, and is dropped), a path is
+ * served in place of the error page, a URL gets a 302 to it.
+ */
+const char* set_error_document(x0_cmd_parms_t* cmd, void* dir_cfg, int, const char* const* argv)
+{
+    long status;
+    if (x0_conf_number(cmd->temp_pool, argv[0], 400, 599, &status))
+        return "ErrorDocument: the status must be a number from 400 to 599";
+    auto* d = static_cast<core_dir_config*>(dir_cfg);
+    apr_hash_t* h = d->error_documents ? apr_hash_copy(cmd->pool, d->error_documents)
+                                       : apr_hash_make(cmd->pool);
+    int* key = static_cast<int*>(apr_palloc(cmd->pool, sizeof(int)));
+    *key = static_cast<int>(status);
+    const char* what = strcasecmp(argv[1], "default") == 0 ? "" : argv[1];
+    apr_hash_set(h, key, sizeof(int), what);
+    d->error_documents = h;
+    return nullptr;
+}
+
+/** DocumentRoot DIR: must exist; kept absolute, as realpath gives it. */
+const char* set_document_root(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    const char* path = x0_server_root_relative(cmd->temp_pool, argv[0]);
+    char real[PATH_MAX];
+    struct stat st;
+    if (!realpath(path, real) || stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+        return apr_psprintf(cmd->temp_pool, "DocumentRoot '%s' is not a directory", path);
+    size_t n = strlen(real);
+    if (n > 1 && real[n - 1] == '/')
+        real[n - 1] = '\0';
+    core_server_conf(cmd->server)->document_root = apr_pstrdup(cmd->pool, real);
+    return nullptr;
+}
+
+const char* set_server_alias(x0_cmd_parms_t* cmd, void*, int argc, const char* const* argv)
+{
+    if (!cmd->server->is_virtual)
+        return "ServerAlias only used in <VirtualHost>";
+    if (!cmd->server->aliases)
+        cmd->server->aliases = apr_array_make(cmd->pool, argc, sizeof(const char*));
+    for (int i = 0; i < argc; ++i)
+        APR_ARRAY_PUSH(cmd->server->aliases, const char*) = lower(cmd->pool, argv[i]);
+    return nullptr;
+}
+
+const char* set_load_module(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    return load_module(cmd->pool, cmd->temp_pool, argv[0], argv[1]);
 }
 
 /** LimitRequestBody BYTES: 0 for no limit (httpd's default is 1 GiB). */
@@ -329,7 +512,7 @@ const char* set_limit_request_body(x0_cmd_parms_t* cmd, void* dir_cfg, int,
                                    const char* const* argv)
 {
     long n;
-    if (const char* err = x0_conf_number(argv[0], 0, LONG_MAX, &n))
+    if (const char* err = x0_conf_number(cmd->temp_pool, argv[0], 0, LONG_MAX, &n))
         return apr_pstrcat(cmd->pool, "LimitRequestBody ", err, nullptr);
     static_cast<core_dir_config*>(dir_cfg)->limit_request_body = n;
     return nullptr;
@@ -346,7 +529,7 @@ const char* set_max_ranges(x0_cmd_parms_t* cmd, void* dir_cfg, int, const char* 
         d->max_ranges = INT_MAX;
     else if (strcasecmp(argv[0], "default") == 0)
         d->max_ranges = default_max_ranges;
-    else if (const char* err = x0_conf_number(argv[0], 1, INT_MAX, &n))
+    else if (const char* err = x0_conf_number(cmd->temp_pool, argv[0], 1, INT_MAX, &n))
         return apr_pstrcat(cmd->pool, "MaxRanges ", err, " (or none, unlimited, default)",
                            nullptr);
     else
@@ -354,39 +537,58 @@ const char* set_max_ranges(x0_cmd_parms_t* cmd, void* dir_cfg, int, const char* 
     return nullptr;
 }
 
+constexpr int servers = X0_CONF_SERVERS;
+constexpr int main_only = X0_CONF_SERVER;
+constexpr int anywhere = X0_CONF_ANYWHERE;
+
 const x0_directive_t core_directives[] = {
-    {"Listen", set_listen, 1, 1, X0_CONF_SERVER, "[address:]port, address is a.b.c.d, * or [ipv6]"},
-    {"ServerName", set_server_name, 1, 1, X0_CONF_SERVER, "the host name of this server"},
-    {"ServerRoot", set_root, 1, 1, X0_CONF_SERVER, "the directory relative paths start from"},
-    {"Workers", set_workers, 1, 1, X0_CONF_SERVER, "number of worker processes, or auto"},
-    {"KeepAlive", set_keep_alive, 1, 1, X0_CONF_SERVER, "On or Off"},
-    {"KeepAliveTimeout", set_keep_alive_timeout, 1, 1, X0_CONF_SERVER,
+    {"LoadModule", set_load_module, 2, 2, main_only, "name_module path/to/mod_name.so"},
+    {"Listen", set_listen, 1, 1, main_only, "[address:]port, address is a.b.c.d, * or [ipv6]"},
+    {"ServerName", set_server_name, 1, 1, servers, "the host name of this server"},
+    {"ServerAlias", set_server_alias, 1, -1, servers, "more names of this virtual host"},
+    {"ServerRoot", set_root, 1, 1, main_only, "the directory relative paths start from"},
+    {"DocumentRoot", set_document_root, 1, 1, servers, "the directory files are served from"},
+    {"Workers", set_workers, 1, 1, main_only, "number of worker processes, or auto"},
+    {"KeepAlive", set_keep_alive, 1, 1, servers, "On or Off"},
+    {"KeepAliveTimeout", set_keep_alive_timeout, 1, 1, servers,
      "seconds (or NNNms) an idle connection is kept"},
     {"MaxKeepAliveRequests", set_server_int<&x0_server_t::max_keep_alive_requests, 0, INT_MAX>,
-     1, 1, X0_CONF_SERVER, "requests per connection, 0 for unlimited"},
-    {"Timeout", set_timeout, 1, 1, X0_CONF_SERVER, "seconds (or NNNms) to wait for I/O"},
+     1, 1, servers, "requests per connection, 0 for unlimited"},
+    {"Timeout", set_timeout, 1, 1, servers, "seconds (or NNNms) to wait for I/O"},
     {"LimitRequestLine", set_server_int<&x0_server_t::limit_req_line, 1, 65536>, 1, 1,
-     X0_CONF_SERVER, "longest request line in bytes"},
+     main_only, "longest request line in bytes"},
     {"LimitRequestFieldSize", set_server_int<&x0_server_t::limit_req_fieldsize, 1, 65536>, 1, 1,
-     X0_CONF_SERVER, "longest header field in bytes"},
+     main_only, "longest header field in bytes"},
     {"LimitRequestFields", set_server_int<&x0_server_t::limit_req_fields, 0, 32767, true>, 1, 1,
-     X0_CONF_SERVER, "most header fields in a request, 0 for 32767"},
-    {"ErrorLog", set_error_log, 1, 1, X0_CONF_SERVER, "the error log file"},
-    {"LogLevel", set_log_level, 1, 1, X0_CONF_SERVER,
+     main_only, "most header fields in a request, 0 for 32767"},
+    {"ErrorLog", set_error_log, 1, 1, main_only, "the error log file"},
+    {"LogLevel", set_log_level, 1, 1, servers,
      "emerg, alert, crit, error, warn, notice, info or debug"},
-    {"PidFile", set_pid_file, 1, 1, X0_CONF_SERVER, "the file the master writes its pid to"},
+    {"PidFile", set_pid_file, 1, 1, main_only, "the file the master writes its pid to"},
     {"ListenBacklog", set_core_int<&core_server_config::listen_backlog, 1, 65535>, 1, 1,
-     X0_CONF_SERVER, "length of the pending connection queue"},
+     main_only, "length of the pending connection queue"},
     {"MaxConnections", set_core_int<&core_server_config::max_connections, 1, 1048576>, 1, 1,
-     X0_CONF_SERVER, "open connections per worker"},
-    {"User", set_user, 1, 1, X0_CONF_SERVER, "the user the workers run as"},
-    {"Group", set_group, 1, 1, X0_CONF_SERVER, "the group the workers run as"},
-    {"Options", set_options, 1, -1, X0_CONF_ANYWHERE,
-     "None, All, FollowSymLinks, +FollowSymLinks or -FollowSymLinks"},
-    {"SetHandler", set_handler, 1, 1, X0_CONF_ANYWHERE, "a handler name, or None"},
-    {"LimitRequestBody", set_limit_request_body, 1, 1, X0_CONF_ANYWHERE,
+     main_only, "open connections per worker"},
+    {"User", set_user, 1, 1, main_only, "the user the workers run as"},
+    {"Group", set_group, 1, 1, main_only, "the group the workers run as"},
+    {"Options", set_options, 1, -1, anywhere,
+     "None, All, or [+|-]Indexes, FollowSymLinks, SymLinksIfOwnerMatch"},
+    {"AllowOverride", set_allow_override, 1, -1, anywhere,
+     "None (x0 reads no .htaccess files)"},
+    {"SetHandler", set_handler, 1, 1, anywhere, "a handler name, or None"},
+    {"AddHandler", add_handler, 2, -1, anywhere, "handler-name extension [extension ...]"},
+    {"ForceType", set_force_type, 1, 1, anywhere, "a media type, or None"},
+    {"SetOutputFilter", set_filters<true>, 1, -1, anywhere, "filter[;filter...]"},
+    {"SetInputFilter", set_filters<false>, 1, -1, anywhere, "filter[;filter...]"},
+    {"AddOutputFilter", add_filters<true>, 2, -1, anywhere,
+     "filter[;filter...] extension [extension ...]"},
+    {"AddInputFilter", add_filters<false>, 2, -1, anywhere,
+     "filter[;filter...] extension [extension ...]"},
+    {"ErrorDocument", set_error_document, 2, 2, anywhere,
+     "status text|/local/path|http://url|default"},
+    {"LimitRequestBody", set_limit_request_body, 1, 1, anywhere,
      "largest request body in bytes, 0 for no limit"},
-    {"MaxRanges", set_max_ranges, 1, 1, X0_CONF_ANYWHERE,
+    {"MaxRanges", set_max_ranges, 1, 1, anywhere,
      "ranges per request before the whole file is sent: N, none, unlimited or default"},
     {nullptr, nullptr, 0, 0, 0, nullptr},
 };
@@ -394,19 +596,34 @@ const x0_directive_t core_directives[] = {
 void register_hooks(apr_pool_t*)
 {
     register_core_filters();
+    register_core_request_hooks();
 }
 
 } // namespace
 } // namespace x0
 
 x0_module_t core_module = {
-    X0_MODULE_ABI,
+    X0_MODULE_HEADER,
     "core",
     x0::create_dir,
     x0::merge_dir,
     x0::create_server,
-    nullptr,
+    x0::merge_server,
     x0::core_directives,
     x0::register_hooks,
-    0,
 };
+
+extern "C" {
+
+int x0_allow_options(const x0_request_t* r)
+{
+    auto* d = static_cast<const x0::core_dir_config*>(x0_get_dir_config(r, &core_module));
+    return d ? d->options : 0;
+}
+
+const char* x0_document_root(const x0_server_t* s)
+{
+    return x0::core_server_conf(s)->document_root;
+}
+
+} // extern "C"

@@ -2,6 +2,7 @@
 #ifndef X0_CORE_CONFIG_H
 #define X0_CORE_CONFIG_H
 
+#include <apr_hash.h>
 #include <apr_tables.h>
 #include "x0/http.h"
 
@@ -17,10 +18,15 @@ struct listen_addr {
     int line;
 };
 
-enum { OPT_FOLLOW_SYMLINKS = 0x1 };
+/** One address of `<VirtualHost addr:port ...>`. */
+struct vhost_addr {
+    const char* host;   /**< canonical IP text; NULL for * and _default_ */
+    apr_port_t port;    /**< 0 for * (any port) */
+};
 
-/** Server-wide settings that only the master and workers read. */
+/** Server settings: the main server's, and each virtual host's. */
 struct core_server_config {
+    /* ---- main server only: the master and workers read these ---- */
     apr_array_header_t* listens;   /**< of listen_addr */
     int workers;                   /**< 0 = auto (number of cores) */
     int listen_backlog;
@@ -29,7 +35,12 @@ struct core_server_config {
     const char* error_log;         /**< absolute path, or NULL for stderr */
     const char* user;              /**< User, for the privilege drop (later issue) */
     const char* group;
-    apr_array_header_t* locations; /**< <Location> sections (location_section), in file order */
+    /* ---- per server ---- */
+    const char* document_root;     /**< absolute, no trailing '/'; NULL: not set here */
+    apr_array_header_t* addrs;     /**< of vhost_addr; NULL for the main server */
+    /** Per-directory sections (dir_section*, sections.h) in file order; a virtual host's
+     *  start with the main server's. */
+    apr_array_header_t* sections;
 };
 
 constexpr apr_off_t default_limit_request_body = APR_INT64_C(1) << 30;  // httpd 2.4.54+
@@ -37,11 +48,18 @@ constexpr int default_max_ranges = 200;
 
 /** Per-directory core settings. */
 struct core_dir_config {
-    int options;                   /**< OPT_* */
-    int options_set;
+    int options;                   /**< X0_OPT_* */
+    int options_set;               /**< the X0_OPT_* bits this scope decided */
     const char* handler;           /**< SetHandler, or NULL */
+    const char* force_type;        /**< ForceType, or NULL */
     apr_off_t limit_request_body;  /**< LimitRequestBody; 0 = unlimited, -1 = not set here */
     int max_ranges;                /**< MaxRanges; 0 = Range ignored, -1 = not set here */
+    apr_hash_t* ext_handlers;      /**< AddHandler: extension (lower case) -> handler */
+    apr_array_header_t* output_filters;  /**< SetOutputFilter names, or NULL */
+    apr_array_header_t* input_filters;   /**< SetInputFilter names, or NULL */
+    apr_hash_t* ext_output_filters;      /**< AddOutputFilter: extension -> names array */
+    apr_hash_t* ext_input_filters;       /**< AddInputFilter: extension -> names array */
+    apr_hash_t* error_documents;         /**< ErrorDocument: status (int key) -> text */
 };
 
 /** The body limit in force (the default when no scope set one). */

@@ -13,6 +13,7 @@
  * exactly until its last byte is on the wire.
  */
 #include "core_output.h"
+#include "x0/http.h"
 
 #include <apr_portable.h>
 #include <cerrno>
@@ -269,7 +270,9 @@ apr_status_t output_write(output_state* out)
     return APR_SUCCESS;
 }
 
-apr_status_t core_output_filter(x0_filter_t* f, apr_bucket_brigade* bb)
+namespace {
+
+apr_status_t write_brigade(x0_filter_t* f, apr_bucket_brigade* bb)
 {
     auto* out = static_cast<output_state*>(f->ctx);
     if (out->error != APR_SUCCESS) {
@@ -323,6 +326,16 @@ apr_status_t core_output_filter(x0_filter_t* f, apr_bucket_brigade* bb)
         return X0_FLOW_STOP;
     }
     return APR_SUCCESS;
+}
+
+} // namespace
+
+apr_status_t core_output_filter(x0_filter_t* f, apr_bucket_brigade* bb)
+{
+    apr_status_t rv = write_brigade(f, bb);
+    if (rv != APR_SUCCESS && rv != X0_FLOW_STOP)
+        f->c->aborted = 1;
+    return rv;
 }
 
 } // namespace x0

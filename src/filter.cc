@@ -10,28 +10,61 @@
 #include <strings.h>
 #include <sys/stat.h>
 
+#include "filters.h"
 #include "request.h"
 
 namespace x0 {
 namespace {
 
 constexpr int max_filters = 64;
-x0_filter_rec_t registry[max_filters];
+constexpr size_t max_filter_name = 48;
+
+/** The registry keeps its own copy of each name: a module's may be unloaded. */
+struct filter_slot {
+    x0_filter_rec_t rec;
+    char name[max_filter_name];
+};
+filter_slot registry[max_filters];
 int registry_count = 0;
+const char* overflowed = nullptr;
 
 const x0_filter_rec_t* register_filter(const char* name, x0_out_filter_fn out,
                                        x0_in_filter_fn in, x0_filter_type_e type)
 {
-    for (int i = 0; i < registry_count; ++i)
-        if (strcasecmp(registry[i].name, name) == 0) {
-            registry[i] = {name, out, in, type};  // re-registration replaces
-            return &registry[i];
-        }
-    if (registry_count == max_filters)
+    if (strlen(name) >= max_filter_name) {
+        overflowed = "a filter name is too long (at most 47 characters)";
         return nullptr;
-    registry[registry_count] = {name, out, in, type};
-    return &registry[registry_count++];
+    }
+    filter_slot* slot = nullptr;
+    for (int i = 0; i < registry_count && !slot; ++i)
+        if (strcasecmp(registry[i].name, name) == 0)
+            slot = &registry[i];  // re-registration replaces
+    if (!slot) {
+        if (registry_count == max_filters) {
+            overflowed = "too many filters (at most 64)";
+            return nullptr;
+        }
+        slot = &registry[registry_count++];
+    }
+    strcpy(slot->name, name);
+    slot->rec = {slot->name, out, in, type};
+    return &slot->rec;
 }
+
+} // namespace
+
+void reset_filters()
+{
+    registry_count = 0;
+    overflowed = nullptr;
+}
+
+const char* filters_overflow()
+{
+    return overflowed;
+}
+
+namespace {
 
 /**
  * Insert into the chain starting at *head, before the first filter of a
@@ -95,7 +128,7 @@ const x0_filter_rec_t* x0_find_filter(const char* name)
 {
     for (int i = 0; i < x0::registry_count; ++i)
         if (strcasecmp(x0::registry[i].name, name) == 0)
-            return &x0::registry[i];
+            return &x0::registry[i].rec;
     return nullptr;
 }
 
@@ -188,7 +221,7 @@ const apr_bucket_type_t x0_bucket_type_error = {
     apr_bucket_setaside_noop, apr_bucket_split_notimpl, apr_bucket_copy_notimpl,
 };
 
-apr_bucket* x0_bucket_error_create(int status, apr_pool_t*, apr_bucket_alloc_t* list)
+apr_bucket* x0_bucket_error_create(int status, apr_bucket_alloc_t* list)
 {
     auto* s = static_cast<int*>(apr_bucket_alloc(sizeof(int), list));
     *s = status;

@@ -18,6 +18,8 @@
 #include "hooks.h"
 #include "log.h"
 #include "master.h"
+#include "modules.h"
+#include "vhost.h"
 
 namespace {
 
@@ -26,10 +28,13 @@ constexpr char default_config[] = "conf/x0d.conf";
 void usage(const char* argv0)
 {
     fprintf(stderr,
-            "usage: %s [-f FILE] [-d SERVERROOT] [-t] [-X] [-v]\n"
+            "usage: %s [-f FILE] [-d SERVERROOT] [-D NAME] [-t] [-M] [-S] [-X] [-v]\n"
             "  -f FILE        configuration file (default: SERVERROOT/%s)\n"
             "  -d SERVERROOT  the directory relative paths resolve against (default: %s)\n"
+            "  -D NAME        define NAME for <IfDefine NAME> and ${NAME}\n"
             "  -t             test the configuration and exit\n"
+            "  -M             list the loaded modules and exit\n"
+            "  -S             show the virtual-host map and exit\n"
             "  -X             one process in the foreground, no workers (debugging)\n"
             "  -v             print the version and exit\n",
             argv0, default_config, X0_PREFIX);
@@ -48,6 +53,15 @@ const char* open_error_log(apr_pool_t* p, x0_server_t* s)
     }
     x0::log_set_level(s->log_level);
     return nullptr;
+}
+
+/** `httpd -M`: one line per module, static (built in) or shared (LoadModule). */
+void print_modules(FILE* out)
+{
+    fprintf(out, "Loaded Modules:\n");
+    for (int i = 0; i < x0::module_count(); ++i)
+        fprintf(out, " %s_module (%s)\n", x0::module_at(i)->name,
+                x0::module_origin(i) ? "shared" : "static");
 }
 
 } // namespace
@@ -73,17 +87,22 @@ int main(int argc, const char* const* argv)
 
     const char* config_file = default_config;
     bool config_test = false;
+    bool list_modules = false;
+    bool show_vhosts = false;
     bool single_process = false;
     apr_getopt_t* opt;
     apr_getopt_init(&opt, pconf, argc, argv);
     char ch;
     const char* arg;
     apr_status_t rv;
-    while ((rv = apr_getopt(opt, "f:d:tXvh", &ch, &arg)) == APR_SUCCESS) {
+    while ((rv = apr_getopt(opt, "f:d:D:tMSXvh", &ch, &arg)) == APR_SUCCESS) {
         switch (ch) {
         case 'f': config_file = arg; break;
         case 'd': x0::set_server_root(pconf, arg); break;
+        case 'D': x0::add_define(pconf, arg); break;
         case 't': config_test = true; break;
+        case 'M': list_modules = true; break;
+        case 'S': show_vhosts = true; break;
         case 'X': single_process = true; break;
         case 'v': printf("x0d version x0/%s\n", PACKAGE_VERSION); return 0;
         default: usage(argv[0]); return 0;
@@ -99,6 +118,13 @@ int main(int argc, const char* const* argv)
     if (!s) {
         fprintf(stderr, "%s\n", error);
         return 1;
+    }
+    if (list_modules || show_vhosts) {
+        if (list_modules)
+            print_modules(stdout);
+        if (show_vhosts)
+            x0::print_vhosts(stdout, s);
+        return 0;
     }
     if (config_test) {
         fprintf(stderr, "Syntax OK\n");

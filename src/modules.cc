@@ -17,14 +17,19 @@
 #include <strings.h>
 
 #include "config.h"
+#include "filters.h"
 #include "hooks.h"
 
 namespace x0 {
 namespace {
 
-constexpr int max_modules = 64;
-x0_module_t* modules[max_modules];
+struct module_slot {
+    x0_module_t* module;
+    const char* origin;   /**< the .so it came from, or NULL */
+};
+module_slot modules[max_modules];
 int modules_added = 0;
+x0_module_t* hooking = nullptr;
 
 /**
  * Vectors built while the config is read get a slot for every module that
@@ -37,38 +42,63 @@ x0_config_vector_t* make_vector(apr_pool_t* p, int slots)
     return static_cast<x0_config_vector_t*>(apr_pcalloc(p, sizeof(void*) * slots));
 }
 
-} // namespace
-
-const char* add_module(x0_module_t* m, apr_pool_t* p)
+const char* check_module(x0_module_t* m, const char* origin, apr_pool_t* p)
 {
-    if (m->abi_version != X0_MODULE_ABI)
-        return apr_psprintf(p, "module %s has ABI %d, x0d expects %d", m->name,
-                            m->abi_version, X0_MODULE_ABI);
+    if (m->magic != X0_MODULE_MAGIC)
+        return apr_psprintf(p, "%s is not an x0 module (bad magic number %#x)", origin, m->magic);
+    if (m->abi_major != X0_ABI_MAJOR || m->abi_minor > X0_ABI_MINOR)
+        return apr_psprintf(p, "%s was built for x0 module ABI %d.%d, but this x0d has ABI "
+                            "%d.%d: rebuild the module against this x0", origin,
+                            m->abi_major, m->abi_minor, X0_ABI_MAJOR, X0_ABI_MINOR);
+    if (!m->name || !*m->name)
+        return apr_psprintf(p, "%s: the module has no name", origin);
     for (int i = 0; i < modules_added; ++i)
-        if (modules[i] == m || strcmp(modules[i]->name, m->name) == 0)
+        if (modules[i].module == m || strcmp(modules[i].module->name, m->name) == 0)
             return apr_psprintf(p, "module %s is already loaded", m->name);
     if (modules_added == max_modules)
-        return apr_psprintf(p, "module %s: too many modules (at most %d)", m->name,
-                            max_modules);
-    m->module_index = modules_added;
-    modules[modules_added++] = m;
-    if (m->register_hooks)
-        m->register_hooks(p);
+        return apr_psprintf(p, "module %s: too many modules (at most %d)", m->name, max_modules);
     return nullptr;
 }
+
+} // namespace
+
+const char* add_module(x0_module_t* m, const char* origin, apr_pool_t* p)
+{
+    if (const char* err = check_module(m, origin ? origin : "built-in module", p))
+        return err;
+    m->module_index = modules_added;
+    modules[modules_added++] = {m, origin};
+    if (m->register_hooks) {
+        hooking = m;
+        m->register_hooks(p);
+        hooking = nullptr;
+    }
+    if (const char* hook = hooks_overflow())
+        return apr_psprintf(p, "module %s: too many functions on hook %s", m->name, hook);
+    if (const char* why = filters_overflow())
+        return apr_psprintf(p, "module %s: %s", m->name, why);
+    return nullptr;
+}
+
+x0_module_t* hooking_module() { return hooking; }
 
 int module_count() { return modules_added; }
 
 x0_module_t* module_at(int index)
 {
-    return index >= 0 && index < modules_added ? modules[index] : nullptr;
+    return index >= 0 && index < modules_added ? modules[index].module : nullptr;
+}
+
+const char* module_origin(int index)
+{
+    return index >= 0 && index < modules_added ? modules[index].origin : nullptr;
 }
 
 x0_module_t* find_module(const char* name)
 {
     for (int i = 0; i < modules_added; ++i)
-        if (strcmp(modules[i]->name, name) == 0)
-            return modules[i];
+        if (strcmp(modules[i].module->name, name) == 0)
+            return modules[i].module;
     return nullptr;
 }
 
@@ -76,8 +106,8 @@ x0_config_vector_t* create_dir_configs(apr_pool_t* p, const char* path)
 {
     x0_config_vector_t* vec = make_vector(p, max_modules);
     for (int i = 0; i < modules_added; ++i)
-        if (modules[i]->create_dir_config)
-            vec[i] = modules[i]->create_dir_config(p, path);
+        if (modules[i].module->create_dir_config)
+            vec[i] = modules[i].module->create_dir_config(p, path);
     return vec;
 }
 
@@ -85,8 +115,8 @@ x0_config_vector_t* create_server_configs(apr_pool_t* p, x0_server_t* s)
 {
     x0_config_vector_t* vec = make_vector(p, max_modules);
     for (int i = 0; i < modules_added; ++i)
-        if (modules[i]->create_server_config)
-            vec[i] = modules[i]->create_server_config(p, s);
+        if (modules[i].module->create_server_config)
+            vec[i] = modules[i].module->create_server_config(p, s);
     return vec;
 }
 
@@ -99,43 +129,36 @@ x0_config_vector_t* merge_dir_configs(apr_pool_t* p, x0_config_vector_t* base,
         void* a = add[i];
         if (!a)
             vec[i] = b;
-        else if (!b || !modules[i]->merge_dir_config)
+        else if (!b || !modules[i].module->merge_dir_config)
             vec[i] = a;
         else
-            vec[i] = modules[i]->merge_dir_config(p, b, a);
+            vec[i] = modules[i].module->merge_dir_config(p, b, a);
     }
     return vec;
 }
 
-/**
- * A Location path matches whole path segments: "/foo" covers "/foo" and
- * "/foo/x" but not "/foobar"; a path ending in '/' covers everything below it.
- */
-static bool location_matches(const char* loc, const char* path)
+x0_config_vector_t* merge_server_configs(apr_pool_t* p, x0_config_vector_t* base,
+                                         x0_config_vector_t* add)
 {
-    size_t n = strlen(loc);
-    if (strncmp(loc, path, n) != 0)
-        return false;
-    return (n > 0 && loc[n - 1] == '/') || path[n] == '\0' || path[n] == '/';
-}
-
-x0_config_vector_t* location_walk(apr_pool_t* p, x0_server_t* s, const char* path)
-{
-    x0_config_vector_t* result = s->lookup_defaults;
-    const apr_array_header_t* locs = server_locations(s);
-    if (!locs)
-        return result;
-    auto* secs = reinterpret_cast<const location_section*>(locs->elts);
-    for (int i = 0; i < locs->nelts; ++i)
-        if (location_matches(secs[i].path, path))
-            result = merge_dir_configs(p, result, secs[i].dir_config);
-    return result;
+    x0_config_vector_t* vec = make_vector(p, max_modules);
+    for (int i = 0; i < modules_added; ++i) {
+        void* b = base[i];
+        void* a = add[i];
+        if (!a)
+            vec[i] = b;
+        else if (!b || !modules[i].module->merge_server_config)
+            vec[i] = a;
+        else
+            vec[i] = modules[i].module->merge_server_config(p, b, a);
+    }
+    return vec;
 }
 
 void reset_modules()
 {
     modules_added = 0;
     reset_hooks();
+    reset_filters();
 }
 
 } // namespace x0
@@ -168,12 +191,8 @@ const char* x0_conf_flag(const char* arg, int* out)
     return nullptr;
 }
 
-const char* x0_conf_number(const char* arg, long min, long max, long* out)
+const char* x0_conf_number(apr_pool_t* p, const char* arg, long min, long max, long* out)
 {
-    // The range message needs the bounds but the API has no pool: it lives in
-    // a buffer valid until the next call, which is enough for the config
-    // reader (it copies the message at once).
-    static thread_local char range_msg[80];
     if (*arg < '0' || *arg > '9')
         return "must be a number";
     char* end;
@@ -181,10 +200,8 @@ const char* x0_conf_number(const char* arg, long min, long max, long* out)
     long v = strtol(arg, &end, 10);
     if (*end != '\0')
         return "must be a number";
-    if (errno == ERANGE || v < min || v > max) {
-        snprintf(range_msg, sizeof range_msg, "must be between %ld and %ld", min, max);
-        return range_msg;
-    }
+    if (errno == ERANGE || v < min || v > max)
+        return apr_psprintf(p, "must be between %ld and %ld", min, max);
     *out = v;
     return nullptr;
 }

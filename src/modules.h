@@ -10,16 +10,25 @@ namespace x0 {
 /** Modules compiled into x0d, NULL-terminated (builtin_modules.cc). */
 extern x0_module_t* const builtin_modules[];
 
+/** At most this many modules in one configuration. */
+constexpr int max_modules = 64;
+
 /**
- * Add @a m to the running set: check its ABI, give it its index, run its
- * register_hooks. Returns an error message or NULL.
+ * Add @a m to the running set: check its magic and ABI, give it its index,
+ * run its register_hooks. @a origin names where it came from in errors
+ * (the .so path, or "built-in"). Returns an error message (in @a p) or NULL.
  */
-const char* add_module(x0_module_t* m, apr_pool_t* p);
+const char* add_module(x0_module_t* m, const char* origin, apr_pool_t* p);
+
+/** The module whose register_hooks is running, or NULL (hooks record it). */
+x0_module_t* hooking_module();
 
 /** The modules added so far, in order. */
 int module_count();
 x0_module_t* module_at(int index);
 x0_module_t* find_module(const char* name);
+/** Where module @a index came from: a .so path, or NULL for a built-in one. */
+const char* module_origin(int index);
 
 /** A vector with each module's create_dir_config(p, path) result. */
 x0_config_vector_t* create_dir_configs(apr_pool_t* p, const char* path);
@@ -28,21 +37,16 @@ x0_config_vector_t* create_server_configs(apr_pool_t* p, x0_server_t* s);
 /** Merge @a add over @a base, module by module, into a new vector. */
 x0_config_vector_t* merge_dir_configs(apr_pool_t* p, x0_config_vector_t* base,
                                       x0_config_vector_t* add);
-
-/** One <Location> section. */
-struct location_section {
-    const char* path;
-    x0_config_vector_t* dir_config;
-};
+/** A virtual host's server configs over the main server's, into a new vector. */
+x0_config_vector_t* merge_server_configs(apr_pool_t* p, x0_config_vector_t* base,
+                                         x0_config_vector_t* add);
 
 /**
- * The per-directory config for @a path: the server defaults merged with every
- * <Location> that is a prefix of @a path, in file order. Allocates in @a p only
- * when a location matches.
+ * Forget all modules, hooks and filters, before a configuration is read
+ * again. Loaded shared objects stay mapped until the pool they were loaded
+ * into is destroyed: destroy the old configuration pool only after this,
+ * when nothing points into them any more.
  */
-x0_config_vector_t* location_walk(apr_pool_t* p, x0_server_t* s, const char* path);
-
-/** Forget all modules and hooks (unit tests; before a config is re-read). */
 void reset_modules();
 
 } // namespace x0

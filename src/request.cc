@@ -11,8 +11,11 @@
 #include "config.h"
 #include "core_config.h"
 #include "hooks.h"
+#include "core_request.h"
 #include "modules.h"
+#include "sections.h"
 #include "uri_path.h"
+#include "vhost.h"
 
 namespace x0 {
 
@@ -118,34 +121,112 @@ static int answer_options_asterisk(x0_request_t* r)
     return X0_OK;
 }
 
+/** The virtual host for @a r's Host, among those of its connection's address. */
+static void choose_server(x0_request_t* r)
+{
+    x0_conn_t* c = r->connection;
+    x0_server_t* main = main_server();
+    if (main->next)
+        r->server = vhost_for_name(main, c->base_server, c->local_ip, c->local_port,
+                                   r->hostname);
+    r->per_dir_config = r->server->lookup_defaults;
+}
+
+/**
+ * From the path to the per-directory config: <Location> first (translate
+ * hooks may depend on it), then translation to a file, then the full walk
+ * (httpd:`server/request.c`, ap_process_request_internal).
+ */
+static int walk(x0_request_t* r)
+{
+    if (has_sections(r->server, section_kind::location))
+        r->per_dir_config = location_walk(r->pool, r->server, r->path);
+    int rv = run_translate(r);
+    if (rv != X0_OK && rv != X0_DECLINED)
+        return rv;
+    rv = run_map_to_storage(r);
+    if (rv != X0_OK && rv != X0_DECLINED)
+        return rv;
+    set_handler_and_type(r);
+    return X0_OK;
+}
+
 /** Hooks up to and including the handler; a status, X0_OK or X0_SUSPENDED. */
 static int run_hooks(x0_request_t* r)
 {
+    choose_server(r);
     int rv = run_post_read_request(r);
     if (rv != X0_OK)
         return rv;
     if (r->method_number == X0_M_OPTIONS && r->uri && strcmp(r->uri, "*") == 0)
         return answer_options_asterisk(r);
-    const apr_array_header_t* locations = server_locations(r->server);
-    if (r->uri && locations && locations->nelts > 0) {
-        const char* path;
-        rv = normalize_path(r->pool, r->uri, &path);
-        if (rv != 0)
-            return rv;
-        r->per_dir_config = location_walk(r->pool, r->server, path);
-    }
+    if (r->uri && (rv = normalize_path(r->pool, r->uri, &r->path)) != 0)
+        return rv;
+    if ((rv = walk(r)) != X0_OK)
+        return rv;
     auto* dir = static_cast<core_dir_config*>(x0_get_dir_config(r, &core_module));
-    r->handler = dir->handler;
     if ((rv = check_expect(r)) != X0_OK || (rv = check_body_limit(r, dir)) != X0_OK)
         return rv;
-    rv = run_translate(r);
-    if (rv != X0_OK && rv != X0_DECLINED)
+    if ((rv = run_access_checker(r)) != X0_OK)
         return rv;
-    rv = run_fixups(r);
-    if (rv != X0_OK)
+    if ((rv = run_fixups(r)) != X0_OK)
         return rv;
+    insert_configured_filters(r);
+    run_insert_filter(r);
     rv = run_handler(r);
     return rv == X0_DECLINED ? 404 : rv;
+}
+
+/**
+ * ErrorDocument with a local path: serve that path in place of the error
+ * page, with the error's status (httpd's internal redirect, without a
+ * second request record). A path that fails too gets the plain page.
+ */
+static bool serve_error_document(x0_request_t* r, int status, const char* target)
+{
+    if (target[0] != '/' || state_of(r)->error_redirected)
+        return false;
+    state_of(r)->error_redirected = true;
+    const char* path;
+    if (normalize_path(r->pool, target, &path) != 0)
+        return false;
+    r->status = status;
+    r->uri = target;
+    r->path = path;
+    r->args = nullptr;
+    r->filename = nullptr;
+    r->context_root = nullptr;
+    r->content_type = nullptr;
+    r->per_dir_config = r->server->lookup_defaults;
+    apr_table_clear(r->headers_out);
+    if (walk(r) != X0_OK || !r->filename)
+        return false;
+    int rv = run_handler(r);
+    return rv == X0_OK && state_of(r)->head_sent;
+}
+
+/** An error status before anything was sent: ErrorDocument, or x0's page. */
+static void send_error(x0_request_t* r, int status)
+{
+    auto* dir = static_cast<core_dir_config*>(x0_get_dir_config(r, &core_module));
+    const char* doc = dir && dir->error_documents
+                    ? static_cast<const char*>(apr_hash_get(dir->error_documents, &status,
+                                                            sizeof(int)))
+                    : nullptr;
+    if (doc && *doc) {
+        if (doc[0] == '/' && serve_error_document(r, status, doc))
+            return;
+        if (strstr(doc, "://")) {
+            // httpd answers a remote ErrorDocument with a redirect to it.
+            apr_table_clear(r->headers_out);
+            apr_table_setn(r->headers_out, "Location", doc);
+            status = 302;
+        } else if (doc[0] != '/') {
+            send_error_body(r, status, doc);
+            return;
+        }
+    }
+    x0_send_error_response(r, status);
 }
 
 int request_run(x0_request_t* r)
@@ -155,13 +236,13 @@ int request_run(x0_request_t* r)
         return X0_SUSPENDED;
     if (rv >= 100) {
         if (!state_of(r)->head_sent) {
-            x0_send_error_response(r, rv);
+            send_error(r, rv);
         } else {
             // Too late for an error page: end the body as broken (the chunk
             // filter then withholds the last chunk) and close.
             r->connection->keepalive = 0;
             apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-            APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_error_create(rv, r->pool, bb->bucket_alloc));
+            APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_error_create(rv, bb->bucket_alloc));
             x0_pass_brigade(r->output_filters, bb);
         }
     } else if (!state_of(r)->head_sent) {

@@ -25,6 +25,7 @@ struct request_state {
     x0_request_t pub;
     bool head_sent;        /**< the http_header filter has written the head */
     bool close_connection; /**< answer with Connection: close, then close */
+    bool error_redirected; /**< an ErrorDocument path is being served */
     body_state body;
 };
 
@@ -57,6 +58,9 @@ void request_finish(x0_request_t* r);
 
 /** Pass EOR behind the response; core_output destroys the request with it. */
 void request_end(x0_request_t* r);
+
+/** Send @a body (HTML, not copied: it must outlive the request) as the error response. */
+apr_status_t send_error_body(x0_request_t* r, int status, const char* body);
 
 /** Called when the EOR bucket is destroyed: log, then destroy the pool. */
 void request_destroy(x0_request_t* r);

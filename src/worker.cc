@@ -73,7 +73,7 @@ void accept_callback(struct ev_loop*, ev_io* watcher, int)
             return;  // EAGAIN: all taken; anything else: the client gave up
         }
         ++w->connection_count;
-        connection_start(w, c, fd);
+        connection_start(w, c, fd, &w->listeners[watcher - w->accept_watchers]);
     }
 }
 

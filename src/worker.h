@@ -15,6 +15,8 @@ struct connection;
 struct listener {
     int fd;
     const char* name;   /**< "addr:port", for logs */
+    const char* host;   /**< the address it is bound to, or NULL for all */
+    int port;
 };
 
 struct worker {

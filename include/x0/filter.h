@@ -65,45 +65,51 @@ struct x0_filter_t {
     x0_conn_t* c;
 };
 
-/** Register a filter by name (in register_hooks). The record lives forever. */
-const x0_filter_rec_t* x0_register_output_filter(const char* name, x0_out_filter_fn fn,
+/**
+ * Register a filter by name, in register_hooks (master, while the config is
+ * read). The core copies @a name; the record lives until the registries are
+ * reset for the next configuration read. Registering a name again replaces
+ * the earlier record. Returns NULL when the registry is full (the core then
+ * fails the configuration read, naming the module).
+ */
+X0_API const x0_filter_rec_t* x0_register_output_filter(const char* name, x0_out_filter_fn fn,
                                                  x0_filter_type_e type);
-const x0_filter_rec_t* x0_register_input_filter(const char* name, x0_in_filter_fn fn,
+X0_API const x0_filter_rec_t* x0_register_input_filter(const char* name, x0_in_filter_fn fn,
                                                 x0_filter_type_e type);
 
 /** Look a registered filter up by name (case-insensitive); NULL if unknown. */
-const x0_filter_rec_t* x0_find_filter(const char* name);
+X0_API const x0_filter_rec_t* x0_find_filter(const char* name);
 
 /**
  * Insert a filter into @a r's output chain (or @a c's when @a r is NULL) at the
  * place its type gives it. Returns the new filter, or NULL if the name is unknown.
  */
-x0_filter_t* x0_add_output_filter(const char* name, void* ctx, x0_request_t* r, x0_conn_t* c);
-x0_filter_t* x0_add_input_filter(const char* name, void* ctx, x0_request_t* r, x0_conn_t* c);
+X0_API x0_filter_t* x0_add_output_filter(const char* name, void* ctx, x0_request_t* r, x0_conn_t* c);
+X0_API x0_filter_t* x0_add_input_filter(const char* name, void* ctx, x0_request_t* r, x0_conn_t* c);
 
 /** Unlink @a f from its chain; a filter may remove itself while running. */
-void x0_remove_output_filter(x0_filter_t* f);
-void x0_remove_input_filter(x0_filter_t* f);
+X0_API void x0_remove_output_filter(x0_filter_t* f);
+X0_API void x0_remove_input_filter(x0_filter_t* f);
 
 /** Hand @a bb to @a next; an empty brigade is a no-op. */
-apr_status_t x0_pass_brigade(x0_filter_t* next, apr_bucket_brigade* bb);
+X0_API apr_status_t x0_pass_brigade(x0_filter_t* next, apr_bucket_brigade* bb);
 
 /** Ask @a f (usually r->input_filters or c->input_filters) for data. */
-apr_status_t x0_get_brigade(x0_filter_t* f, apr_bucket_brigade* bb,
+X0_API apr_status_t x0_get_brigade(x0_filter_t* f, apr_bucket_brigade* bb,
                             x0_input_mode_e mode, apr_off_t readbytes);
 
 /* ---- x0's metadata buckets ---- */
 
 /** End of request: destroying it destroys the request's pool. */
-extern const apr_bucket_type_t x0_bucket_type_eor;
+X0_API extern const apr_bucket_type_t x0_bucket_type_eor;
 #define X0_BUCKET_IS_EOR(e) ((e)->type == &x0_bucket_type_eor)
-apr_bucket* x0_bucket_eor_create(apr_bucket_alloc_t* list, x0_request_t* r);
+X0_API apr_bucket* x0_bucket_eor_create(apr_bucket_alloc_t* list, x0_request_t* r);
 
 /** An error status for the http_header filter to answer instead of the body. */
-extern const apr_bucket_type_t x0_bucket_type_error;
+X0_API extern const apr_bucket_type_t x0_bucket_type_error;
 #define X0_BUCKET_IS_ERROR(e) ((e)->type == &x0_bucket_type_error)
-apr_bucket* x0_bucket_error_create(int status, apr_pool_t* p, apr_bucket_alloc_t* list);
-int x0_bucket_error_status(const apr_bucket* e);
+X0_API apr_bucket* x0_bucket_error_create(int status, apr_bucket_alloc_t* list);
+X0_API int x0_bucket_error_status(const apr_bucket* e);
 
 /**
  * A guard that a file has not changed while it is sent. core_output fstat()s
@@ -113,12 +119,12 @@ int x0_bucket_error_status(const apr_bucket* e);
  * the file's data: what follows the guard leaves in one write.
  */
 #define X0_FILE_CHECK_TAIL (256 * 1024)
-extern const apr_bucket_type_t x0_bucket_type_file_check;
+X0_API extern const apr_bucket_type_t x0_bucket_type_file_check;
 #define X0_BUCKET_IS_FILE_CHECK(e) ((e)->type == &x0_bucket_type_file_check)
-apr_bucket* x0_bucket_file_check_create(int fd, apr_off_t size, apr_time_t mtime,
+X0_API apr_bucket* x0_bucket_file_check_create(int fd, apr_off_t size, apr_time_t mtime,
                                         apr_bucket_alloc_t* list);
 /** APR_SUCCESS if the guarded file is as it was, else APR_EMISMATCH or the fstat error. */
-apr_status_t x0_bucket_file_check(const apr_bucket* e);
+X0_API apr_status_t x0_bucket_file_check(const apr_bucket* e);
 
 #ifdef __cplusplus
 }

@@ -22,11 +22,18 @@ typedef enum {
     X0_M_CONNECT, X0_M_OPTIONS, X0_M_TRACE, X0_M_PATCH, X0_M_UNKNOWN
 } x0_method_e;
 
-/** One server: the main server (virtual hosts come later). */
+/**
+ * One server: the main server, or a <VirtualHost>. Built while the config
+ * is read, read-only afterwards; everything lives in the configuration pool.
+ */
 struct x0_server_t {
     apr_pool_t* pool;                  /**< the configuration pool */
-    const char* server_name;
+    const char* server_name;           /**< ServerName (without port) */
+    apr_array_header_t* aliases;       /**< ServerAlias names (const char*, may hold * and ?), or NULL */
     const char* defn_file;             /**< where it was defined */
+    int defn_line;                     /**< 0 for the main server */
+    int is_virtual;                    /**< 1 for a <VirtualHost> */
+    x0_server_t* next;                 /**< the next virtual host; the main server heads the list */
     apr_interval_time_t timeout;       /**< Timeout: head read, body read, send */
     apr_interval_time_t keep_alive_timeout;
     int keep_alive;
@@ -46,17 +53,17 @@ struct x0_server_t {
 struct x0_conn_t {
     apr_pool_t* pool;                 /**< lives until close or until idle */
     apr_bucket_alloc_t* bucket_alloc; /**< belongs to pool */
+    /** The default server of the address the connection came in on. */
     x0_server_t* base_server;
     const char* client_ip;
     int client_port;
-    const char* local_ip;
+    const char* local_ip;             /**< the address the client connected to */
     int local_port;
     x0_filter_t* output_filters;      /**< connection-level output chain */
     x0_filter_t* input_filters;       /**< connection-level input chain */
     long keepalives;                  /**< requests served on this connection so far */
     int keepalive;                    /**< 1 while the connection may be reused */
-    int aborted;                      /**< the client is gone or an error hit */
-    x0_config_vector_t* conn_config;
+    int aborted;                      /**< a write failed: the client is gone */
 };
 
 /** Called when the output side drained after X0_FLOW_STOP, or on a timer. */
@@ -65,13 +72,19 @@ typedef void (*x0_resume_fn)(x0_request_t* r);
 struct x0_request_t {
     apr_pool_t* pool;                 /**< destroyed when the EOR bucket is sent */
     x0_conn_t* connection;
-    x0_server_t* server;
+    x0_server_t* server;              /**< the virtual host chosen by address and Host */
     apr_time_t request_time;
     const char* the_request;          /**< the request line as received */
     const char* method;
     x0_method_e method_number;
     const char* unparsed_uri;         /**< request-target as received */
     const char* uri;                  /**< path, still percent-encoded */
+    /**
+     * The path decoded once, with "//" merged and dot-segments resolved
+     * (RFC 3986 section 5.2.4); what <Location>, Alias and DocumentRoot see.
+     * NULL for "OPTIONS *" and for a head that failed to parse.
+     */
+    const char* path;
     const char* args;                 /**< query string without '?', or NULL */
     const char* protocol;             /**< "HTTP/1.1" */
     int proto_num;                    /**< 1001 for HTTP/1.1 */
@@ -82,34 +95,49 @@ struct x0_request_t {
     const char* content_type;
     apr_off_t content_length;         /**< -1 when unknown (then chunked or close) */
     int header_only;                  /**< HEAD: headers only */
-    const char* handler;              /**< from SetHandler, or NULL */
-    const char* filename;             /**< set by translate */
+    const char* handler;              /**< SetHandler / AddHandler (lower case), or NULL */
+    const char* filename;             /**< absolute file path, set by translate */
+    /**
+     * The directory r->filename must not leave (DocumentRoot, or the target
+     * of the Alias that matched); set with filename by translate.
+     */
+    const char* context_root;
     apr_finfo_t finfo;                /**< finfo.filetype is APR_NOFILE if none */
     x0_config_vector_t* per_dir_config;
     x0_filter_t* output_filters;      /**< head of this request's output chain */
     x0_filter_t* input_filters;
     x0_resume_fn resume;              /**< set by a handler that suspends */
     void* handler_ctx;                /**< the handler's own state across resumes */
-    apr_off_t bytes_sent;             /**< body bytes passed to the network */
 };
 
+/** Options bits, as x0_allow_options() returns them. */
+#define X0_OPT_INDEXES         0x1
+#define X0_OPT_FOLLOW_SYMLINKS 0x2
+#define X0_OPT_SYM_OWNER       0x4   /**< SymLinksIfOwnerMatch */
+
+/** The Options in force for @a r (after the location and directory walk). */
+X0_API int x0_allow_options(const x0_request_t* r);
+
+/** DocumentRoot of @a s (absolute, no trailing slash), or NULL if it has none. */
+X0_API const char* x0_document_root(const x0_server_t* s);
+
 /** The reason phrase for @a status, or NULL if x0 does not know it. */
-const char* x0_status_reason(int status);
+X0_API const char* x0_status_reason(int status);
 
 /**
  * Send a complete error response for @a status (a short HTML body with
  * Content-Length) down @a r's output chain, followed by EOS.
  */
-apr_status_t x0_send_error_response(x0_request_t* r, int status);
+X0_API apr_status_t x0_send_error_response(x0_request_t* r, int status);
 
 /** Set the Content-Length the response will have. */
-void x0_set_content_length(x0_request_t* r, apr_off_t length);
+X0_API void x0_set_content_length(x0_request_t* r, apr_off_t length);
 
 /**
  * The handler of a suspended request is done: its last brigade (with EOS)
  * has been passed. The connection goes on with the next request.
  */
-void x0_request_finished(x0_request_t* r);
+X0_API void x0_request_finished(x0_request_t* r);
 
 /**
  * Evaluate the request's preconditions in the order of RFC 9110 section
@@ -119,17 +147,17 @@ void x0_request_finished(x0_request_t* r);
  * @return X0_OK to send the representation, 304 (GET/HEAD) or 412 (also
  *         for a matching If-None-Match on other methods).
  */
-int x0_meets_conditions(x0_request_t* r);
+X0_API int x0_meets_conditions(x0_request_t* r);
 
 /**
  * The HTTP status for a failed read of the request body: 413 for
  * X0_BODY_TOO_LARGE, 400 for X0_BODY_MALFORMED, 0 for anything else (the
  * client went away or timed out: nothing to answer).
  */
-int x0_body_error_status(apr_status_t rv);
+X0_API int x0_body_error_status(apr_status_t rv);
 
 /** Decode %XX escapes in place; returns 0, or 400 on a bad or %00 escape. */
-int x0_unescape_url(char* url);
+X0_API int x0_unescape_url(char* url);
 
 #ifdef __cplusplus
 }

@@ -29,12 +29,12 @@ typedef enum {
  * @param status an APR status to append as text, or 0 for none
  * @param s      the server whose LogLevel applies; NULL for the main server
  */
-void x0_log_error(const char* id, int level, apr_status_t status,
+X0_API void x0_log_error(const char* id, int level, apr_status_t status,
                   const x0_server_t* s, const char* fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
 /** True when a message at @a level would be written (skip costly formatting). */
-int x0_log_enabled(const x0_server_t* s, int level);
+X0_API int x0_log_enabled(const x0_server_t* s, int level);
 
 #ifdef __cplusplus
 }

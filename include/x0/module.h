@@ -3,7 +3,12 @@
  * @brief Declaring a module: its config, its directives and its hooks.
  *
  * Built-in and loadable modules use the same struct. A loadable module
- * exports one symbol, `<name>_module`, declared with X0_MODULE().
+ * exports one symbol, `<name>_module`, declared with X0_MODULE(); x0d finds
+ * it with `LoadModule <name>_module path/to/mod_<name>.so`.
+ *
+ * Processes and phases: everything in this file runs in the master while it
+ * reads the configuration (register_hooks, config create/merge, directive
+ * handlers, post_config), except where a hook says otherwise.
  */
 #ifndef X0_MODULE_H
 #define X0_MODULE_H
@@ -14,20 +19,43 @@
 extern "C" {
 #endif
 
-/** Bumped whenever a public struct or signature changes. */
-#define X0_MODULE_ABI 20261128
+/** First word of every module struct: "x0MD". Anything else is not an x0 module. */
+#define X0_MODULE_MAGIC 0x78304d44
+/**
+ * The module ABI. A module built for another major, or for a newer minor
+ * than the running x0d, is refused at LoadModule. Bump the minor when
+ * something is added (a field at the end of a struct, a function); bump the
+ * major when anything changes or goes away.
+ */
+#define X0_ABI_MAJOR 1
+#define X0_ABI_MINOR 0
+/** The first four fields of a module struct, in this order. */
+#define X0_MODULE_HEADER X0_MODULE_MAGIC, X0_ABI_MAJOR, X0_ABI_MINOR, -1
 
-/** Where a directive may appear (bit mask). */
-#define X0_CONF_SERVER   0x1  /**< top level (or, later, <VirtualHost>) */
-#define X0_CONF_LOCATION 0x2  /**< inside <Location> */
-#define X0_CONF_ANYWHERE (X0_CONF_SERVER | X0_CONF_LOCATION)
+/**
+ * Where a directive may appear (bit mask), and which container a directive
+ * handler is running in (x0_cmd_parms_t::context, exactly one bit).
+ */
+#define X0_CONF_SERVER    0x01  /**< top level of the main server */
+#define X0_CONF_VHOST     0x02  /**< inside <VirtualHost> */
+#define X0_CONF_DIRECTORY 0x04  /**< inside <Directory> or <DirectoryMatch> */
+#define X0_CONF_LOCATION  0x08  /**< inside <Location> or <LocationMatch> */
+#define X0_CONF_FILES     0x10  /**< inside <Files> or <FilesMatch> */
+/** Any server: the main one or a virtual host. */
+#define X0_CONF_SERVERS   (X0_CONF_SERVER | X0_CONF_VHOST)
+/** Any per-directory container. */
+#define X0_CONF_DIR       (X0_CONF_DIRECTORY | X0_CONF_LOCATION | X0_CONF_FILES)
+#define X0_CONF_ANYWHERE  (X0_CONF_SERVERS | X0_CONF_DIR)
 
 /**
  * A directive handler.
- * @param cmd     where the directive is (file, line, server, pools)
+ * @param cmd     where the directive is (file, line, server, container, pools)
  * @param dir_cfg this module's per-directory config for the enclosing scope
- * @param argc, argv the arguments, unquoted, allocated in the config pool
- * @return NULL on success, or an error message (the caller prefixes FILE:LINE)
+ *                (the server's defaults outside any container)
+ * @param argc, argv the arguments, unquoted, with ${VAR} expanded; they live
+ *                in cmd->pool, as long as the configuration
+ * @return NULL on success, or an error message (the core prefixes FILE:LINE:);
+ *         allocate it in cmd->temp_pool or use a literal
  */
 typedef const char* (*x0_directive_fn)(x0_cmd_parms_t* cmd, void* dir_cfg,
                                        int argc, const char* const* argv);
@@ -36,92 +64,173 @@ typedef const char* (*x0_directive_fn)(x0_cmd_parms_t* cmd, void* dir_cfg,
 typedef struct {
     const char* name;      /**< case-insensitive, as in Apache */
     x0_directive_fn fn;
-    int min_args;
+    int min_args;          /**< the core checks the count before calling fn */
     int max_args;          /**< -1 for no limit */
-    int where;             /**< X0_CONF_* mask */
+    int where;             /**< X0_CONF_* mask; elsewhere: "not allowed here" */
     const char* usage;     /**< shown when the argument count is wrong */
 } x0_directive_t;
 
-/** What a directive handler knows about its context. */
+/** What a directive handler knows about its context. Owned by the core. */
 struct x0_cmd_parms_t {
-    x0_server_t* server;
+    x0_server_t* server;       /**< the main server or the <VirtualHost> being read */
     apr_pool_t* pool;          /**< lives as long as the configuration */
     apr_pool_t* temp_pool;     /**< cleared after the config is read */
     const char* file;
     int line;
     const x0_directive_t* directive;
-    const char* path;          /**< <Location> path, or NULL at server level */
+    int context;               /**< one X0_CONF_* bit: the innermost container */
+    /**
+     * The container's argument: the <Location>/<Directory>/<Files> path or
+     * pattern; NULL at server or virtual-host level.
+     */
+    const char* path;
 };
 
+/** A module. Declare it with X0_MODULE(); the core owns it once added. */
 struct x0_module_t {
-    int abi_version;           /**< X0_MODULE_ABI */
-    const char* name;
-    /** Per-directory config for @a path (NULL at server level); may be NULL. */
-    void* (*create_dir_config)(apr_pool_t* p, const char* path);
-    /** Merge @a add (inner) over @a base (outer); NULL means "add wins". */
-    void* (*merge_dir_config)(apr_pool_t* p, void* base, void* add);
-    void* (*create_server_config)(apr_pool_t* p, x0_server_t* s);
-    void* (*merge_server_config)(apr_pool_t* p, void* base, void* add);
-    const x0_directive_t* directives;
-    /** Register filters and hooks; called once, before the config is read. */
-    void (*register_hooks)(apr_pool_t* p);
-    /** Set by the core when the module is added; index into config vectors. */
+    unsigned int magic;        /**< X0_MODULE_MAGIC */
+    int abi_major;             /**< X0_ABI_MAJOR the module was built with */
+    int abi_minor;             /**< X0_ABI_MINOR the module was built with */
+    /** Set by the core when the module is added: its index in config vectors. */
     int module_index;
+    const char* name;          /**< "static" for static_module / mod_static.so */
+    /**
+     * Per-directory config for the container @a path (NULL for a server's
+     * defaults). Allocate in @a p. May be NULL: the module has none.
+     */
+    void* (*create_dir_config)(apr_pool_t* p, const char* path);
+    /**
+     * A new config: @a add (the inner scope) over @a base (the outer one).
+     * Must not modify either: both are shared. Called at startup and per
+     * request (@a p is then the request pool). NULL: the inner one wins.
+     */
+    void* (*merge_dir_config)(apr_pool_t* p, void* base, void* add);
+    /** Per-server config for the main server and each virtual host; may be NULL. */
+    void* (*create_server_config)(apr_pool_t* p, x0_server_t* s);
+    /** A virtual host's config over the main server's; NULL: the vhost's is used as is. */
+    void* (*merge_server_config)(apr_pool_t* p, void* base, void* add);
+    const x0_directive_t* directives;  /**< may be NULL */
+    /**
+     * Register filters and hooks; called once per configuration read, when
+     * the module is added (before its directives are read). @a p is the
+     * configuration pool.
+     */
+    void (*register_hooks)(apr_pool_t* p);
 };
 
-/** Declare a module struct; `X0_MODULE(stamp) = { X0_MODULE_ABI, "stamp", ... };` */
-#define X0_MODULE(name) extern "C" x0_module_t name##_module; x0_module_t name##_module
+#ifdef __cplusplus
+#define X0_EXTERN_C extern "C"
+#else
+#define X0_EXTERN_C extern
+#endif
 
-/** A per-module config vector (server or directory). */
+/**
+ * Declare the module struct, exported under the name LoadModule looks for:
+ * `X0_MODULE(stamp) = { X0_MODULE_HEADER, "stamp", ... };`
+ */
+#define X0_MODULE(name) \
+    X0_EXTERN_C X0_API x0_module_t name##_module; \
+    x0_module_t name##_module
+
+/** A per-module config vector (server or directory): one slot per module. */
 typedef void* x0_config_vector_t;
 
-/** This module's entry in a config vector. */
-void* x0_get_module_config(const x0_config_vector_t* vec, const x0_module_t* m);
+/** This module's entry in a config vector; NULL if it has none. */
+X0_API void* x0_get_module_config(const x0_config_vector_t* vec, const x0_module_t* m);
 
-/** This module's per-server config. */
-void* x0_get_server_config(const x0_server_t* s, const x0_module_t* m);
+/** This module's per-server config for @a s (a virtual host or the main server). */
+X0_API void* x0_get_server_config(const x0_server_t* s, const x0_module_t* m);
 
-/** This module's per-directory config, merged for @a r's location. */
-void* x0_get_dir_config(const x0_request_t* r, const x0_module_t* m);
+/** This module's per-directory config, merged for @a r's location and file. */
+X0_API void* x0_get_dir_config(const x0_request_t* r, const x0_module_t* m);
 
-/** Parse On/Off into @a out; returns an error message or NULL. */
-const char* x0_conf_flag(const char* arg, int* out);
+/** Parse On/Off (any case) into @a out; returns an error message or NULL. */
+X0_API const char* x0_conf_flag(const char* arg, int* out);
 
-/** Parse a non-negative integer; returns an error message or NULL. */
-const char* x0_conf_number(const char* arg, long min, long max, long* out);
+/**
+ * Parse a decimal integer in [min, max] into @a out. Returns NULL, or an
+ * error message allocated in @a p ("must be a number", "must be between ...").
+ */
+X0_API const char* x0_conf_number(apr_pool_t* p, const char* arg, long min, long max,
+                                  long* out);
 
-/** Resolve @a path against the server root (absolute paths are kept). */
-const char* x0_server_root_relative(apr_pool_t* p, const char* path);
+/** Resolve @a path against the server root (absolute paths are kept); in @a p. */
+X0_API const char* x0_server_root_relative(apr_pool_t* p, const char* path);
 
-/* ---- hooks ---- */
+/* ---- hooks ----
+ *
+ * Each x0_hook_* call adds a function to a hook. Order: by @a order first
+ * (X0_HOOK_FIRST runs before X0_HOOK_MIDDLE before X0_HOOK_LAST), and within
+ * that, after every module named in @a pre and before every module named in
+ * @a succ (module names as in the struct, "static"; NULL-terminated arrays
+ * that must live as long as the module; NULL for none). Modules named there
+ * that are not loaded are ignored, as in httpd.
+ */
 
-/** Order hints; lower runs first. */
+#define X0_HOOK_REALLY_FIRST (-10)
 #define X0_HOOK_FIRST  0
 #define X0_HOOK_MIDDLE 10
 #define X0_HOOK_LAST   20
+#define X0_HOOK_REALLY_LAST 30
 
-/** Runs in the master after the config is read; non-OK fails the start. */
+/**
+ * Master, after the whole configuration is read (@a s is the main server;
+ * virtual hosts follow it through s->next). Non-OK fails the start.
+ */
 typedef int (*x0_post_config_fn)(apr_pool_t* pconf, x0_server_t* s);
-/** Runs in each worker once, before it accepts. */
+/** Each worker, once, before it accepts. @a pchild lives as long as the worker. */
 typedef void (*x0_child_init_fn)(apr_pool_t* pchild, x0_server_t* s);
-/** Runs for each connection when it gets its pool (accept, or wake from idle). */
+/**
+ * Worker, each time a connection gets its pool (at accept, and again when
+ * an idle keep-alive connection wakes). Non-OK closes the connection.
+ */
 typedef int (*x0_pre_connection_fn)(x0_conn_t* c);
-/** Request hooks: X0_OK, X0_DECLINED, X0_SUSPENDED (handler) or an HTTP status. */
+/**
+ * Worker, request hooks: return X0_OK, X0_DECLINED, X0_SUSPENDED (handler
+ * only) or an HTTP status (>= 100), which ends the request with that status
+ * (an error page, or ErrorDocument).
+ */
 typedef int (*x0_request_fn)(x0_request_t* r);
+/** Worker: add filters to @a r (x0_add_output_filter); no result. */
+typedef void (*x0_insert_filter_fn)(x0_request_t* r);
 
-void x0_hook_post_config(x0_post_config_fn fn, int order);
-void x0_hook_child_init(x0_child_init_fn fn, int order);
-void x0_hook_pre_connection(x0_pre_connection_fn fn, int order);
-/** After the head is parsed; may answer with a status. All run. */
-void x0_hook_post_read_request(x0_request_fn fn, int order);
-/** Map the URI to r->filename; the first non-DECLINED wins. */
-void x0_hook_translate(x0_request_fn fn, int order);
-/** After translation, before the handler; may add filters. All run. */
-void x0_hook_fixups(x0_request_fn fn, int order);
-/** Produce the response; the first non-DECLINED wins. */
-void x0_hook_handler(x0_request_fn fn, int order);
-/** After the response is sent (before the request pool goes). All run. */
-void x0_hook_log_transaction(x0_request_fn fn, int order);
+X0_API void x0_hook_post_config(x0_post_config_fn fn, const char* const* pre,
+                                const char* const* succ, int order);
+X0_API void x0_hook_child_init(x0_child_init_fn fn, const char* const* pre,
+                               const char* const* succ, int order);
+X0_API void x0_hook_pre_connection(x0_pre_connection_fn fn, const char* const* pre,
+                                   const char* const* succ, int order);
+/** After the head is parsed and the virtual host chosen. All run. */
+X0_API void x0_hook_post_read_request(x0_request_fn fn, const char* const* pre,
+                                      const char* const* succ, int order);
+/**
+ * Map r->path to r->filename (and r->context_root); the first that does not
+ * decline wins. The core's own (DocumentRoot) runs X0_HOOK_REALLY_LAST.
+ */
+X0_API void x0_hook_translate(x0_request_fn fn, const char* const* pre,
+                              const char* const* succ, int order);
+/**
+ * The per-directory walk: merge <Directory> and <Files> sections for
+ * r->filename into r->per_dir_config; the first that does not decline wins.
+ * The core's runs X0_HOOK_REALLY_LAST.
+ */
+X0_API void x0_hook_map_to_storage(x0_request_fn fn, const char* const* pre,
+                                   const char* const* succ, int order);
+/** May refuse the request (403, 401, ...). All run; the first status wins. */
+X0_API void x0_hook_access_checker(x0_request_fn fn, const char* const* pre,
+                                   const char* const* succ, int order);
+/** After access is granted, before the handler. All run. */
+X0_API void x0_hook_fixups(x0_request_fn fn, const char* const* pre,
+                           const char* const* succ, int order);
+/** Just before the handler: add filters. All run. */
+X0_API void x0_hook_insert_filter(x0_insert_filter_fn fn, const char* const* pre,
+                                  const char* const* succ, int order);
+/** Produce the response; the first that does not decline answers. */
+X0_API void x0_hook_handler(x0_request_fn fn, const char* const* pre,
+                            const char* const* succ, int order);
+/** After the response is sent, before the request pool goes. All run; results ignored. */
+X0_API void x0_hook_log_transaction(x0_request_fn fn, const char* const* pre,
+                                    const char* const* succ, int order);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,7 @@
 /**
  * @file x0/types.h
- * @brief Forward declarations and status codes shared by the whole module API.
+ * @brief Forward declarations, status codes and the export marker shared by
+ *        the whole module API. Compiles on its own, from C and from C++.
  */
 #ifndef X0_TYPES_H
 #define X0_TYPES_H
@@ -11,6 +12,14 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/**
+ * Marks a declaration as part of x0's API. x0d is built with
+ * -fvisibility=hidden: only what carries this marker is visible to a
+ * loadable module, so a module that uses anything else fails to load
+ * ("undefined symbol") instead of failing at its first request.
+ */
+#define X0_API __attribute__((visibility("default")))
 
 typedef struct x0_server_t x0_server_t;
 typedef struct x0_conn_t x0_conn_t;

@@ -29,7 +29,7 @@ int echo_failed(x0_request_t* r, echo_state* st, apr_status_t rv)
     if (!st->passed)
         return status ? status : 400;
     // The answer has begun: break it off so the client sees it incomplete.
-    APR_BRIGADE_INSERT_TAIL(st->bb, x0_bucket_error_create(status ? status : 400, r->pool,
+    APR_BRIGADE_INSERT_TAIL(st->bb, x0_bucket_error_create(status ? status : 400,
                                                            st->bb->bucket_alloc));
     APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_eos_create(st->bb->bucket_alloc));
     x0_pass_brigade(r->output_filters, st->bb);
@@ -88,11 +88,11 @@ int echo_handler(x0_request_t* r)
 
 void echo_register_hooks(apr_pool_t*)
 {
-    x0_hook_handler(echo_handler, X0_HOOK_MIDDLE);
+    x0_hook_handler(echo_handler, nullptr, nullptr, X0_HOOK_MIDDLE);
 }
 
 } // namespace
 
 X0_MODULE(echo) = {
-    X0_MODULE_ABI, "echo", nullptr, nullptr, nullptr, nullptr, nullptr, echo_register_hooks, 0,
+    X0_MODULE_HEADER, "echo", nullptr, nullptr, nullptr, nullptr, nullptr, echo_register_hooks,
 };

@@ -101,11 +101,11 @@ int hello_handler(x0_request_t* r)
 
 void hello_register_hooks(apr_pool_t*)
 {
-    x0_hook_handler(hello_handler, X0_HOOK_MIDDLE);
+    x0_hook_handler(hello_handler, nullptr, nullptr, X0_HOOK_MIDDLE);
 }
 
 } // namespace
 
 X0_MODULE(hello) = {
-    X0_MODULE_ABI, "hello", nullptr, nullptr, nullptr, nullptr, nullptr, hello_register_hooks, 0,
+    X0_MODULE_HEADER, "hello", nullptr, nullptr, nullptr, nullptr, nullptr, hello_register_hooks,
 };

@@ -1,12 +1,13 @@
 /*
- * mod_static: serve files below DocumentRoot. It is the handler of last
- * resort: it runs after every SetHandler-based handler and answers whatever
- * they declined.
+ * mod_static: serve r->filename, which translation put below
+ * r->context_root (DocumentRoot, or an Alias target). It is the handler of
+ * last resort: it runs after every SetHandler-based handler and answers
+ * whatever they declined.
  *
- * The file is opened once, relative to a descriptor of the document root
- * held since post_config, and the open descriptor travels down the output
- * chain in file buckets so core_output can sendfile() it. Nothing is read
- * into memory and nothing is looked up by path twice.
+ * The file is opened once, relative to a descriptor of its root that the
+ * worker keeps open, and the open descriptor travels down the output chain
+ * in file buckets so core_output can sendfile() it. Nothing is read into
+ * memory and nothing is looked up by path twice.
  */
 #include <cerrno>
 #include <climits>
@@ -25,7 +26,6 @@
 #include "x0/http.h"
 #include "x0/log.h"
 #include "x0/module.h"
-#include "core_config.h"
 #include "etag.h"
 #include "file_cache.h"
 #include "mime_types.h"
@@ -36,14 +36,12 @@ extern "C" x0_module_t static_module;
 namespace {
 
 struct static_server_config {
-    const char* document_root;       /**< resolved against ServerRoot, or NULL */
-    const char* document_root_real;  /**< its realpath */
-    int root_fd;                     /**< O_PATH of the root from post_config, or -1 */
     apr_array_header_t* index_names; /**< of const char*; NULL until DirectoryIndex */
     apr_hash_t* types_config;        /**< from TypesConfig, or NULL */
     apr_hash_t* add_types;           /**< from AddType; wins over TypesConfig */
     apr_hash_t* types;               /**< the two merged at post_config */
     const char* default_type;        /**< NULL: send no Content-Type */
+    bool default_type_set;           /**< DefaultType was given here */
 };
 
 const char* const default_index_name = "index.html";
@@ -56,27 +54,12 @@ static_server_config* static_conf(const x0_server_t* s)
 void* static_create_server_config(apr_pool_t* p, x0_server_t* s)
 {
     auto* conf = static_cast<static_server_config*>(apr_pcalloc(p, sizeof(static_server_config)));
-    conf->root_fd = -1;
     conf->add_types = apr_hash_make(p);
     conf->default_type = "application/octet-stream";
     return conf;
 }
 
 /* ---- directives ---- */
-
-const char* static_document_root(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
-                                 const char* const* argv)
-{
-    static_server_config* conf = static_conf(cmd->server);
-    const char* path = x0_server_root_relative(cmd->pool, argv[0]);
-    char real[PATH_MAX];
-    struct stat st;
-    if (!realpath(path, real) || stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
-        return apr_psprintf(cmd->pool, "DocumentRoot '%s' is not a directory", path);
-    conf->document_root = path;
-    conf->document_root_real = apr_pstrdup(cmd->pool, real);
-    return nullptr;
-}
 
 /** As Apache's mod_dir: names add up over directives; "disabled" alone clears. */
 const char* static_directory_index(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
@@ -130,24 +113,75 @@ const char* static_default_type(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
 {
     static_server_config* conf = static_conf(cmd->server);
     conf->default_type = strcasecmp(argv[0], "none") == 0 ? nullptr : argv[0];
+    conf->default_type_set = true;
     return nullptr;
 }
 
 const x0_directive_t static_directives[] = {
-    {"DocumentRoot", static_document_root, 1, 1, X0_CONF_SERVER,
-     "DocumentRoot directory"},
-    {"DirectoryIndex", static_directory_index, 1, -1, X0_CONF_SERVER,
+    {"DirectoryIndex", static_directory_index, 1, -1, X0_CONF_SERVERS,
      "DirectoryIndex file [file ...] | disabled"},
-    {"TypesConfig", static_types_config, 1, 1, X0_CONF_SERVER,
+    {"TypesConfig", static_types_config, 1, 1, X0_CONF_SERVERS,
      "TypesConfig mime.types-file"},
-    {"AddType", static_add_type, 2, -1, X0_CONF_SERVER,
+    {"AddType", static_add_type, 2, -1, X0_CONF_SERVERS,
      "AddType media-type extension [extension ...]"},
-    {"DefaultType", static_default_type, 1, 1, X0_CONF_SERVER,
+    {"DefaultType", static_default_type, 1, 1, X0_CONF_SERVERS,
      "DefaultType media-type | none"},
     {nullptr, nullptr, 0, 0, 0, nullptr},
 };
 
 /* ---- startup ---- */
+
+/** A virtual host's settings over the main server's: what it sets wins. */
+void* static_merge_server_config(apr_pool_t* p, void* base_v, void* add_v)
+{
+    auto* base = static_cast<static_server_config*>(base_v);
+    auto* add = static_cast<static_server_config*>(add_v);
+    auto* conf = static_cast<static_server_config*>(apr_palloc(p, sizeof(static_server_config)));
+    conf->index_names = add->index_names ? add->index_names : base->index_names;
+    conf->types_config = add->types_config ? add->types_config : base->types_config;
+    conf->add_types = apr_hash_overlay(p, add->add_types, base->add_types);
+    conf->types = nullptr;
+    conf->default_type = add->default_type_set ? add->default_type : base->default_type;
+    conf->default_type_set = add->default_type_set || base->default_type_set;
+    return conf;
+}
+
+/** Merge each server's types; without TypesConfig, the system's table, silently. */
+int static_post_config(apr_pool_t* pconf, x0_server_t* main)
+{
+    apr_hash_t* system_types = nullptr;
+    for (x0_server_t* s = main; s; s = s->next) {
+        static_server_config* conf = static_conf(s);
+        apr_hash_t* base = conf->types_config;
+        if (!base) {
+            if (!system_types) {
+                system_types = apr_hash_make(pconf);
+                x0::read_mime_types(pconf, system_types, "/etc/mime.types");
+            }
+            base = system_types;
+        }
+        conf->types = apr_hash_overlay(pconf, conf->add_types, base);
+    }
+    if (!x0_document_root(main))
+        x0_log_error(X0LOG(01001), X0_LOG_WARNING, 0, main,
+                     "no DocumentRoot; static files will not be served");
+    return X0_OK;
+}
+
+/* ---- the handler ---- */
+
+/** Where a request's file lives: its root, held open, and the path below it. */
+struct static_target {
+    const char* root;   /**< r->context_root (a realpath) */
+    int root_fd;        /**< O_PATH descriptor of root */
+    const char* rel;    /**< below root, no leading or trailing '/'; "" for root itself */
+    bool dir_slash;     /**< the request path ended with '/' */
+};
+
+/** This worker's descriptors of the roots it has served from (root -> fd + 1). */
+apr_pool_t* roots_pool = nullptr;
+apr_hash_t* roots = nullptr;
+constexpr unsigned max_roots = 1024;
 
 apr_status_t static_close_fd(void* data)
 {
@@ -155,76 +189,72 @@ apr_status_t static_close_fd(void* data)
     return APR_SUCCESS;
 }
 
-void* fd_as_data(int fd)
-{
-    return reinterpret_cast<void*>(static_cast<intptr_t>(fd));
-}
-
 /**
- * Merge the types and open the root. The root descriptor is opened in the
- * master and inherited by every worker over fork(); O_PATH is enough to
+ * An O_PATH descriptor of @a root, kept for the worker's life (at most
+ * max_roots of them; beyond that, for the request's). O_PATH is enough to
  * resolve below it and grants no access of its own.
  */
-int static_post_config(apr_pool_t* pconf, x0_server_t* s)
+int static_root_fd(x0_request_t* r, const char* root)
 {
-    static_server_config* conf = static_conf(s);
-
-    apr_hash_t* base = conf->types_config;
-    if (!base) {
-        // No TypesConfig: the system's table if there is one, silently.
-        base = apr_hash_make(pconf);
-        x0::read_mime_types(pconf, base, "/etc/mime.types");
-    }
-    conf->types = apr_hash_overlay(pconf, conf->add_types, base);
-
-    if (!conf->document_root) {
-        // As Apache: ServerRoot/htdocs when DocumentRoot is not given.
-        const char* path = x0_server_root_relative(pconf, "htdocs");
-        char real[PATH_MAX];
-        struct stat st;
-        if (!realpath(path, real) || stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
-            x0_log_error(X0LOG(01001), X0_LOG_WARNING, 0, s,
-                         "DocumentRoot [%s] does not exist; static files will not be served",
-                         path);
-            return X0_OK;
-        }
-        conf->document_root = path;
-        conf->document_root_real = apr_pstrdup(pconf, real);
-    }
-    int fd = open(conf->document_root_real, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0) {
-        apr_status_t rv = APR_FROM_OS_ERROR(errno);
-        x0_log_error(X0LOG(01002), X0_LOG_CRIT, rv, s, "cannot open DocumentRoot %s",
-                     conf->document_root);
-        return 500;
-    }
-    conf->root_fd = fd;
-    apr_pool_cleanup_register(pconf, fd_as_data(fd), static_close_fd, apr_pool_cleanup_null);
-    return X0_OK;
+    if (roots)
+        if (void* v = apr_hash_get(roots, root, APR_HASH_KEY_STRING))
+            return static_cast<int>(reinterpret_cast<intptr_t>(v)) - 1;
+    int fd = open(root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    bool keep = roots && apr_hash_count(roots) < max_roots;
+    apr_pool_t* owner = keep ? roots_pool : r->pool;
+    apr_pool_cleanup_register(owner, reinterpret_cast<void*>(static_cast<intptr_t>(fd)),
+                              static_close_fd, apr_pool_cleanup_null);
+    if (keep)
+        apr_hash_set(roots, apr_pstrdup(roots_pool, root), APR_HASH_KEY_STRING,
+                     reinterpret_cast<void*>(static_cast<intptr_t>(fd) + 1));
+    return fd;
 }
 
-/* ---- the handler ---- */
+/** r->filename as a path below r->context_root; 404 when translation gave none. */
+int static_locate(x0_request_t* r, static_target* t)
+{
+    size_t n = r->context_root ? strlen(r->context_root) : 0;
+    if (!r->filename || n == 0 || strncmp(r->filename, r->context_root, n) != 0 ||
+        (r->filename[n] != '/' && r->filename[n] != '\0'))
+        return 404;
+    const char* rel = r->filename + n;
+    while (*rel == '/')
+        ++rel;
+    size_t len = strlen(rel);
+    t->dir_slash = (r->path && r->path[strlen(r->path) - 1] == '/') ||
+                   (len > 0 && rel[len - 1] == '/');
+    while (len > 0 && rel[len - 1] == '/')
+        --len;
+    t->rel = apr_pstrndup(r->pool, rel, len);
+    t->root = r->context_root;
+    t->root_fd = static_root_fd(r, t->root);
+    if (t->root_fd < 0) {
+        x0_log_error(X0LOG(01002), X0_LOG_ERR, APR_FROM_OS_ERROR(errno), r->server,
+                     "cannot open the root %s", t->root);
+        return 404;
+    }
+    return 0;
+}
 
 /**
- * Open @a rel below the root for @a r (through this worker's file cache) and
+ * Open @a rel below @a t's root (through this worker's file cache) and
  * log what is unusual. The descriptor is the request pool's to release.
  */
-int static_open(x0_request_t* r, const static_server_config* conf, const char* rel,
-                x0::opened_file* file)
+int static_open(x0_request_t* r, const static_target& t, const char* rel, x0::opened_file* file)
 {
-    auto* core = static_cast<const x0::core_dir_config*>(x0_get_dir_config(r, &core_module));
-    bool follow = core && (core->options & x0::OPT_FOLLOW_SYMLINKS);
-    int status = x0::file_cache_open(r->pool, conf->root_fd, conf->document_root_real, rel,
-                                     follow, file);
+    bool follow = x0_allow_options(r) & X0_OPT_FOLLOW_SYMLINKS;
+    int status = x0::file_cache_open(r->pool, t.root_fd, t.root, rel, follow, file);
     if (status == 0)
         return 0;
     if (status == 500)
         x0_log_error(X0LOG(01003), X0_LOG_ERR, APR_FROM_OS_ERROR(file->err), r->server,
-                     "cannot open %s/%s", conf->document_root_real, rel);
+                     "cannot open %s/%s", t.root, rel);
     else if (file->err == EXDEV || file->err == ELOOP)
         x0_log_error(X0LOG(01004), X0_LOG_INFO, APR_FROM_OS_ERROR(file->err), r->server,
                      "Symbolic link not allowed or link target not accessible: %s/%s",
-                     conf->document_root_real, rel);
+                     t.root, rel);
     return status;
 }
 
@@ -233,8 +263,8 @@ int static_open(x0_request_t* r, const static_server_config* conf, const char* r
  * regular file; its path in @a served. 403 when there is none, as Apache
  * answers a directory it may not list.
  */
-int static_open_index(x0_request_t* r, const static_server_config* conf, const char* rel,
-                      x0::opened_file* file, const char** served)
+int static_open_index(x0_request_t* r, const static_server_config* conf,
+                      const static_target& t, x0::opened_file* file, const char** served)
 {
     const char* const* names = &default_index_name;
     int count = 1;
@@ -243,9 +273,9 @@ int static_open_index(x0_request_t* r, const static_server_config* conf, const c
         count = conf->index_names->nelts;
     }
     for (int i = 0; i < count; ++i) {
-        const char* path = rel[0] != '\0' ? apr_pstrcat(r->pool, rel, "/", names[i], nullptr)
-                                          : names[i];
-        if (static_open(r, conf, path, file) != 0)
+        const char* path = t.rel[0] != '\0' ? apr_pstrcat(r->pool, t.rel, "/", names[i], nullptr)
+                                            : names[i];
+        if (static_open(r, t, path, file) != 0)
             continue;
         if (S_ISREG(file->st.st_mode)) {
             *served = path;
@@ -256,10 +286,10 @@ int static_open_index(x0_request_t* r, const static_server_config* conf, const c
 }
 
 /** Tell log modules what was served. */
-void static_set_finfo(x0_request_t* r, const static_server_config* conf, const char* served,
+void static_set_finfo(x0_request_t* r, const static_target& t, const char* served,
                       const struct stat& st)
 {
-    r->filename = apr_pstrcat(r->pool, conf->document_root_real, "/", served, nullptr);
+    r->filename = apr_pstrcat(r->pool, t.root, "/", served, nullptr);
     memset(&r->finfo, 0, sizeof r->finfo);
     r->finfo.pool = r->pool;
     r->finfo.valid = APR_FINFO_TYPE | APR_FINFO_SIZE | APR_FINFO_MTIME | APR_FINFO_INODE
@@ -288,10 +318,10 @@ void guard_last_write(apr_bucket_brigade* bb, int fd, apr_off_t size, apr_time_t
     APR_BUCKET_INSERT_BEFORE(tail, x0_bucket_file_check_create(fd, size, mtime, bb->bucket_alloc));
 }
 
-int static_send_file(x0_request_t* r, const static_server_config* conf, const char* served,
-                     x0::opened_file* file)
+int static_send_file(x0_request_t* r, const static_server_config* conf, const static_target& t,
+                     const char* served, x0::opened_file* file)
 {
-    static_set_finfo(r, conf, served, file->st);
+    static_set_finfo(r, t, served, file->st);
     apr_time_t mtime = r->finfo.mtime;
     apr_off_t size = r->finfo.size;
 
@@ -314,8 +344,10 @@ int static_send_file(x0_request_t* r, const static_server_config* conf, const ch
         // Content-Length of the representation.
         r->status = 304;
     } else {
-        const char* type = x0::lookup_mime_type(conf->types, served);
-        r->content_type = type ? type : conf->default_type;
+        if (!r->content_type) {  // ForceType may have set it
+            const char* type = x0::lookup_mime_type(conf->types, served);
+            r->content_type = type ? type : conf->default_type;
+        }
         x0_set_content_length(r, size);
         apr_table_setn(r->headers_out, "Accept-Ranges", "bytes");  // RFC 9110 section 14.3
         if (!r->header_only && size > 0) {
@@ -349,21 +381,18 @@ int static_handler(x0_request_t* r)
         return 405;
     }
     const static_server_config* conf = static_conf(r->server);
-    if (conf->root_fd < 0)
-        return 404;
-
-    x0::static_path path;
-    int status = x0::map_request_path(r->pool, r->uri, &path);
+    static_target t;
+    int status = static_locate(r, &t);
     if (status != 0)
         return status;
     x0::opened_file file;
-    status = static_open(r, conf, path.rel, &file);
+    status = static_open(r, t, t.rel, &file);
     if (status != 0)
         return status;
 
-    const char* served = path.rel;
+    const char* served = t.rel;
     if (S_ISDIR(file.st.st_mode)) {
-        if (!path.dir_slash) {
+        if (!t.dir_slash) {
             // Relative references resolve against the directory only with
             // the slash. Leading slashes are collapsed so that "//host"
             // cannot become a network-path reference to another site.
@@ -375,30 +404,31 @@ int static_handler(x0_request_t* r)
             apr_table_setn(r->headers_out, "Location", location);
             return 301;
         }
-        status = static_open_index(r, conf, path.rel, &file, &served);
+        status = static_open_index(r, conf, t, &file, &served);
         if (status != 0)
             return status;
     }
-    return static_send_file(r, conf, served, &file);
+    return static_send_file(r, conf, t, served, &file);
 }
 
 void static_child_init(apr_pool_t* pchild, x0_server_t*)
 {
     x0::file_cache_init(pchild);
+    roots_pool = pchild;
+    roots = apr_hash_make(pchild);
 }
 
 void static_register_hooks(apr_pool_t* p)
 {
-    x0_hook_post_config(static_post_config, X0_HOOK_MIDDLE);
-    x0_hook_child_init(static_child_init, X0_HOOK_MIDDLE);
-    x0_hook_handler(static_handler, X0_HOOK_LAST);
+    x0_hook_post_config(static_post_config, nullptr, nullptr, X0_HOOK_MIDDLE);
+    x0_hook_child_init(static_child_init, nullptr, nullptr, X0_HOOK_MIDDLE);
+    x0_hook_handler(static_handler, nullptr, nullptr, X0_HOOK_LAST);
 }
 
 } // namespace
 
 X0_MODULE(static) = {
-    X0_MODULE_ABI, "static",
-    nullptr, nullptr, static_create_server_config, nullptr,
+    X0_MODULE_HEADER, "static",
+    nullptr, nullptr, static_create_server_config, static_merge_server_config,
     static_directives, static_register_hooks,
-    0,
 };

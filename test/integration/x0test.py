@@ -186,9 +186,30 @@ def curl(*args, timeout=60):
 
 # ---------------------------------------------------------------- config
 
+def builddir():
+    """Where x0d was built (its modules are below it)."""
+    return os.path.dirname(x0d_binary())
+
+
+def module_path(name):
+    """The loadable mod_NAME.so of this build, or None when x0d has it built in."""
+    path = os.path.join(builddir(), 'modules', 'mod_%s' % name, '.libs', 'mod_%s.so' % name)
+    return path if os.path.exists(path) else None
+
+
+# The modules every test config loads (when the build made them loadable).
+SHIPPED_MODULES = ('static', 'hello', 'echo')
+
+
+def load_module_lines(names=SHIPPED_MODULES):
+    """LoadModule lines for @names, skipping modules built into x0d."""
+    return ['%s_module %s' % (n, module_path(n)) for n in names if module_path(n)]
+
+
 def default_directives(srv):
     """The base config, as (name, value) pairs; tests override by name."""
     return [
+        ('LoadModule', load_module_lines()),
         ('Listen', '127.0.0.1:%d' % srv.port),
         ('ServerName', 'localhost'),
         ('DocumentRoot', srv.root),

@@ -261,7 +261,7 @@ TEST(chunk_filter, pipe_bucket_of_unknown_length_is_read)
 TEST(chunk_filter, error_withholds_last_chunk_and_ends_keepalive)
 {
     add("abc");
-    APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_error_create(500, pool, ba));
+    APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_error_create(500, ba));
     add_eos();
     pass();
     STRCMP_EQUAL("3\r\nabc\r\n<ERROR><EOS>", output().c_str());
@@ -272,7 +272,7 @@ TEST(chunk_filter, error_then_eos_in_a_later_pass)
 {
     add("abc");
     pass();
-    APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_error_create(502, pool, ba));
+    APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_error_create(502, ba));
     pass();
     LONGS_EQUAL(0, conn.keepalive);
     add_eos();

@@ -10,6 +10,7 @@
 #include "config.h"
 #include "core_config.h"
 #include "modules.h"
+#include "sections.h"
 #include "x0/log.h"
 
 #include <CppUTest/TestHarness.h>
@@ -77,7 +78,7 @@ extern x0_module_t late_module;
 /** Adds a module in the middle of the file, as LoadModule does. */
 const char* test_load(x0_cmd_parms_t* cmd, void*, int, const char* const*)
 {
-    return x0::add_module(&late_module, cmd->pool);
+    return x0::add_module(&late_module, "late.so", cmd->pool);
 }
 
 const char* test_fail(x0_cmd_parms_t*, void*, int, const char* const*)
@@ -105,13 +106,13 @@ const x0_directive_t late_directives[] = {
 } // namespace
 
 extern "C" {
-x0_module_t test_module = {X0_MODULE_ABI, "test", test_create_dir, test_merge_dir,
-                           test_create_server, nullptr, test_directives, test_register_hooks, 0};
+x0_module_t test_module = {X0_MODULE_HEADER, "test", test_create_dir, test_merge_dir,
+                           test_create_server, nullptr, test_directives, test_register_hooks};
 }
 
 namespace {
-x0_module_t late_module = {X0_MODULE_ABI, "late", test_create_dir, test_merge_dir,
-                           test_create_server, nullptr, late_directives, nullptr, 0};
+x0_module_t late_module = {X0_MODULE_HEADER, "late", test_create_dir, test_merge_dir,
+                           test_create_server, nullptr, late_directives, nullptr};
 }
 
 /* The test binary does not link builtin_modules.cc: this is its module list. */
@@ -197,12 +198,23 @@ TEST_GROUP(config)
 
 TEST(config, add_module_checks_abi_and_runs_register_hooks)
 {
-    x0_module_t old = {1, "old", nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, 0};
-    STRCMP_EQUAL("module old has ABI 1, x0d expects 20261128", x0::add_module(&old, pconf));
+    x0_module_t old = {X0_MODULE_MAGIC, X0_ABI_MAJOR + 1, 0, -1, "old", nullptr, nullptr,
+                       nullptr, nullptr, nullptr, nullptr};
+    STRCMP_EQUAL(apr_psprintf(pconf, "old.so was built for x0 module ABI %d.0, but this x0d "
+                              "has ABI %d.%d: rebuild the module against this x0",
+                              X0_ABI_MAJOR + 1, X0_ABI_MAJOR, X0_ABI_MINOR),
+                 x0::add_module(&old, "old.so", pconf));
+    x0_module_t newer = {X0_MODULE_MAGIC, X0_ABI_MAJOR, X0_ABI_MINOR + 1, -1, "newer", nullptr,
+                         nullptr, nullptr, nullptr, nullptr, nullptr};
+    CHECK(strstr(x0::add_module(&newer, "newer.so", pconf), "newer.so was built for x0 module ABI"));
+    x0_module_t alien = {0x7f454c46, X0_ABI_MAJOR, X0_ABI_MINOR, -1, "alien", nullptr,
+                         nullptr, nullptr, nullptr, nullptr, nullptr};
+    STRCMP_EQUAL("alien.so is not an x0 module (bad magic number 0x7f454c46)",
+                 x0::add_module(&alien, "alien.so", pconf));
     LONGS_EQUAL(0, x0::module_count());
 
-    CHECK(x0::add_module(&core_module, pconf) == nullptr);
-    CHECK(x0::add_module(&test_module, pconf) == nullptr);
+    CHECK(x0::add_module(&core_module, nullptr, pconf) == nullptr);
+    CHECK(x0::add_module(&test_module, nullptr, pconf) == nullptr);
     LONGS_EQUAL(2, x0::module_count());
     LONGS_EQUAL(1, test_module.module_index);
     LONGS_EQUAL(1, hooks_registered);
@@ -210,7 +222,7 @@ TEST(config, add_module_checks_abi_and_runs_register_hooks)
     POINTERS_EQUAL(nullptr, x0::module_at(2));
     POINTERS_EQUAL(&test_module, x0::find_module("test"));
     POINTERS_EQUAL(nullptr, x0::find_module("nothere"));
-    STRCMP_EQUAL("module test is already loaded", x0::add_module(&test_module, pconf));
+    STRCMP_EQUAL("module test is already loaded", x0::add_module(&test_module, nullptr, pconf));
 
     x0::reset_modules();
     LONGS_EQUAL(0, x0::module_count());
@@ -219,10 +231,10 @@ TEST(config, add_module_checks_abi_and_runs_register_hooks)
 
 TEST(config, merge_takes_base_when_add_is_null_and_add_without_merge_fn)
 {
-    x0_module_t plain = {X0_MODULE_ABI, "plain", nullptr, nullptr, nullptr, nullptr, nullptr,
-                         nullptr, 0};
-    x0::add_module(&test_module, pconf);
-    x0::add_module(&plain, pconf);
+    x0_module_t plain = {X0_MODULE_HEADER, "plain", nullptr, nullptr, nullptr, nullptr, nullptr,
+                         nullptr};
+    x0::add_module(&test_module, nullptr, pconf);
+    x0::add_module(&plain, nullptr, pconf);
     int b1, a2;
     test_dir tb = {"base", nullptr}, ta = {nullptr, "/x"};
     void* base[] = {&tb, &b1};
@@ -246,13 +258,13 @@ TEST(config, conf_helpers)
     STRCMP_EQUAL("must be On or Off", x0_conf_flag("yes", &flag));
 
     long n = -1;
-    CHECK(x0_conf_number("42", 0, 100, &n) == nullptr);
+    CHECK(x0_conf_number(pconf, "42", 0, 100, &n) == nullptr);
     LONGS_EQUAL(42, n);
-    STRCMP_EQUAL("must be a number", x0_conf_number("4x", 0, 100, &n));
-    STRCMP_EQUAL("must be a number", x0_conf_number("-1", 0, 100, &n));
-    STRCMP_EQUAL("must be a number", x0_conf_number("", 0, 100, &n));
-    STRCMP_EQUAL("must be between 0 and 100", x0_conf_number("101", 0, 100, &n));
-    STRCMP_EQUAL("must be between 0 and 100", x0_conf_number("99999999999999999999999", 0, 100, &n));
+    STRCMP_EQUAL("must be a number", x0_conf_number(pconf, "4x", 0, 100, &n));
+    STRCMP_EQUAL("must be a number", x0_conf_number(pconf, "-1", 0, 100, &n));
+    STRCMP_EQUAL("must be a number", x0_conf_number(pconf, "", 0, 100, &n));
+    STRCMP_EQUAL("must be between 0 and 100", x0_conf_number(pconf, "101", 0, 100, &n));
+    STRCMP_EQUAL("must be between 0 and 100", x0_conf_number(pconf, "99999999999999999999999", 0, 100, &n));
     LONGS_EQUAL(42, n);
 
     STRCMP_EQUAL((dir + "/logs/x.log").c_str(), x0_server_root_relative(pconf, "logs/x.log"));
@@ -289,7 +301,7 @@ TEST(config, defaults)
     LONGS_EQUAL(0, core_dir(s->lookup_defaults)->options);  // no FollowSymLinks unless asked
     POINTERS_EQUAL(nullptr, core_dir(s->lookup_defaults)->handler);
     POINTERS_EQUAL(nullptr, test_conf(s->lookup_defaults)->path);
-    LONGS_EQUAL(0, x0::server_locations(s)->nelts);
+    LONGS_EQUAL(0, x0::core_server_conf(s)->sections->nelts);
     LONGS_EQUAL(1, hooks_registered);
 }
 
@@ -455,11 +467,11 @@ TEST(config, location_walk_matches_path_segments)
         "  TestValue dir\n"
         "</Location>\n");
     CHECK_TEXT(s != nullptr, error);
-    apr_array_header_t* locs = x0::server_locations(s);
+    apr_array_header_t* locs = x0::core_server_conf(s)->sections;
     LONGS_EQUAL(3, locs->nelts);
-    auto* secs = reinterpret_cast<x0::location_section*>(locs->elts);
-    STRCMP_EQUAL("/hello", secs[0].path);
-    STRCMP_EQUAL("/hello", test_conf(secs[0].dir_config)->path);
+    auto* first = APR_ARRAY_IDX(locs, 0, x0::dir_section*);
+    STRCMP_EQUAL("/hello", first->path);
+    STRCMP_EQUAL("/hello", test_conf(first->dir_config)->path);
 
     STRCMP_EQUAL("hello", core_dir(x0::location_walk(ptemp, s, "/hello"))->handler);
     STRCMP_EQUAL("hello", core_dir(x0::location_walk(ptemp, s, "/hello/x"))->handler);
@@ -500,10 +512,11 @@ TEST(config, root_location_matches_everything_and_options_merge)
     STRCMP_EQUAL("root", test_conf(x0::location_walk(ptemp, s, "/anything"))->value);
     STRCMP_EQUAL("root", test_conf(x0::location_walk(ptemp, s, "/"))->value);
     LONGS_EQUAL(0, core_dir(x0::location_walk(ptemp, s, "/x"))->options);
-    LONGS_EQUAL(x0::OPT_FOLLOW_SYMLINKS, core_dir(x0::location_walk(ptemp, s, "/a"))->options);
-    LONGS_EQUAL(x0::OPT_FOLLOW_SYMLINKS, core_dir(x0::location_walk(ptemp, s, "/a/x"))->options);
+    LONGS_EQUAL(X0_OPT_FOLLOW_SYMLINKS, core_dir(x0::location_walk(ptemp, s, "/a"))->options);
+    LONGS_EQUAL(X0_OPT_FOLLOW_SYMLINKS, core_dir(x0::location_walk(ptemp, s, "/a/x"))->options);
     LONGS_EQUAL(0, core_dir(x0::location_walk(ptemp, s, "/a/b/c"))->options);
-    LONGS_EQUAL(x0::OPT_FOLLOW_SYMLINKS, core_dir(x0::location_walk(ptemp, s, "/c"))->options);
+    LONGS_EQUAL(X0_OPT_INDEXES | X0_OPT_FOLLOW_SYMLINKS | X0_OPT_SYM_OWNER,
+                core_dir(x0::location_walk(ptemp, s, "/c"))->options);
 }
 
 TEST(config, location_without_options_inherits_them)
@@ -511,7 +524,7 @@ TEST(config, location_without_options_inherits_them)
     x0_server_t* s = read("Listen 80\nOptions FollowSymLinks\n"
                           "<Location /x>\nTestValue x\n</Location>\n");
     CHECK_TEXT(s != nullptr, error);
-    LONGS_EQUAL(x0::OPT_FOLLOW_SYMLINKS, core_dir(x0::location_walk(ptemp, s, "/x"))->options);
+    LONGS_EQUAL(X0_OPT_FOLLOW_SYMLINKS, core_dir(x0::location_walk(ptemp, s, "/x"))->options);
 }
 
 TEST(config, include_files_and_patterns)
@@ -627,9 +640,9 @@ TEST(config, flags_and_levels)
 
 TEST(config, options_errors)
 {
-    expect_error("Listen 80\nOptions Indexes FollowSymLinks\n", 2,
-                 "Options 'Indexes' is not supported yet");
-    expect_error("Listen 80\nOptions +execcgi\n", 2, "Options 'ExecCGI' is not supported yet");
+    expect_error("Listen 80\nOptions Indexes ExecCGI\n", 2,
+                 "Options 'ExecCGI' is not supported by x0");
+    expect_error("Listen 80\nOptions +multiviews\n", 2, "Options 'MultiViews' is not supported by x0");
     expect_error("Listen 80\nOptions Bogus\n", 2, "Illegal option Bogus");
     expect_error("Listen 80\nOptions +FollowSymLinks None\n", 2,
                  "Either all Options must start with + or -, or no Option may.");
@@ -642,10 +655,10 @@ TEST(config, argument_counts)
     expect_error("Listen 80\nTestTwo a b c\n", 2, "TestTwo takes one or two arguments: one or two words");
     expect_error("Listen 80\nTestLoad x\n", 2, "TestLoad takes no arguments");
     expect_error("Listen 80\nOptions\n", 2,
-                 "Options takes at least one argument: None, All, FollowSymLinks, "
-                 "+FollowSymLinks or -FollowSymLinks");
+                 "Options takes at least one argument: None, All, or [+|-]Indexes, "
+                 "FollowSymLinks, SymLinksIfOwnerMatch");
     expect_error("Listen 80\n<Location /a /b>\n</Location>\n", 2,
-                 "<Location> takes one argument: <Location /path>");
+                 "<Location> takes one argument: <Location path>");
     expect_error("Listen 80\n<IfModule>\n</IfModule>\n", 2,
                  "<IfModule> takes one argument: <IfModule [!]module>");
 }
@@ -669,10 +682,10 @@ TEST(config, container_errors)
                  "<Location> cannot occur within <Location> section");
     expect_error("Listen 80\n<Location /a>\n<IfModule test>\n<Location /b>\n", 4,
                  "<Location> cannot occur within <Location> section");
-    expect_error("<Location /a>\nListen 80\n</Location>\n", 2, "Listen not allowed here");
-    expect_error("Listen 80\nTestInLocation x\n", 2, "TestInLocation not allowed here");
-    expect_error("Listen 80\n<Directory /x>\n</Directory>\n", 2,
-                 "Invalid command '<Directory', perhaps misspelled or defined by a module not "
+    expect_error("<Location /a>\nListen 80\n</Location>\n", 2, "Listen not allowed in <Location>");
+    expect_error("Listen 80\nTestInLocation x\n", 2, "TestInLocation not allowed in the server context");
+    expect_error("Listen 80\n<Proxy /x>\n</Proxy>\n", 2,
+                 "Invalid command '<Proxy', perhaps misspelled or defined by a module not "
                  "included in the server configuration");
     expect_error("Listen 80\n<Location /a>\n</IfModule>\n", 3,
                  "Expected </Location> but saw </IfModule>");

@@ -618,7 +618,7 @@ TEST(core_output, file_check_stops_a_changed_file_before_its_last_byte)
 TEST(core_output, eor_destroys_the_request_after_its_last_byte)
 {
     x0::reset_hooks();
-    x0_hook_log_transaction(log_probe, X0_HOOK_MIDDLE);
+    x0_hook_log_transaction(log_probe, nullptr, nullptr, X0_HOOK_MIDDLE);
     probe* p = new_probe();
     x0_request_t* r = make_request(p);
     std::string data = random_bytes(200 * 1024, 8);
@@ -800,7 +800,7 @@ TEST(core_output, destroying_the_connection_pool_with_pending_requests)
         x0::reset_hooks();
         watched_request = r;
         watched_probe = p;
-        x0_hook_log_transaction(log_watched, X0_HOOK_MIDDLE);
+        x0_hook_log_transaction(log_watched, nullptr, nullptr, X0_HOOK_MIDDLE);
         // No CppUTest checks in the child: a failed one would jump back into
         // the test runner there.
         add_heap(random_bytes(64 * 1024, 14));
