@@ -402,6 +402,20 @@ const char* include(parser& ps, const source& src, int line, const char* arg, bo
     return nullptr;
 }
 
+/** A module's directive (or, with @a container, its container) named @a name. */
+const x0_directive_t* find_directive(const char* name, bool container, x0_module_t** owner)
+{
+    for (int i = 0; i < module_count(); ++i) {
+        x0_module_t* m = module_at(i);
+        for (const x0_directive_t* e = m->directives; e && e->name; ++e)
+            if (strcasecmp(e->name, name) == 0 && ((e->where & X0_CONF_CONTAINER) != 0) == container) {
+                *owner = m;
+                return e;
+            }
+    }
+    return nullptr;
+}
+
 /** One directive line: look it up, check where and how many, run it. */
 const char* directive(parser& ps, source& src, const char* text, int line)
 {
@@ -439,16 +453,8 @@ const char* directive(parser& ps, source& src, const char* text, int line)
         return nullptr;
     }
 
-    const x0_directive_t* d = nullptr;
     x0_module_t* owner = nullptr;
-    for (int i = 0; i < module_count() && !d; ++i) {
-        owner = module_at(i);
-        for (const x0_directive_t* e = owner->directives; e && e->name; ++e)
-            if (strcasecmp(e->name, name) == 0) {
-                d = e;
-                break;
-            }
-    }
+    const x0_directive_t* d = find_directive(name, false, &owner);
     if (!d)
         return fail(ps, src, line,
                     apr_psprintf(ps.ptemp, "Invalid command '%s', perhaps misspelled or defined "
@@ -459,7 +465,7 @@ const char* directive(parser& ps, source& src, const char* text, int line)
     if (!arg_count_ok(d, argc))
         return fail(ps, src, line, arg_count_error(ps.ptemp, d));
 
-    x0_cmd_parms_t cmd = {ps.s, ps.p, ps.ptemp, src.name, line, d, ps.context, ps.path};
+    x0_cmd_parms_t cmd = {ps.s, ps.p, ps.ptemp, src.name, line, d, ps.context, ps.path, 0};
     if (const char* err = d->fn(&cmd, ps.dir_config[owner->module_index], argc, argv))
         return fail(ps, src, line, err);
     adopt_new_modules(ps);
@@ -630,6 +636,32 @@ const char* if_module(parser& ps, source& src, int line, int argc, const char* c
     return parse_block(ps, src, "IfModule", line, module_present(ps, spec) == negate);
 }
 
+/** A container a module defines (X0_CONF_CONTAINER): open, body, close. */
+const char* module_container(parser& ps, source& src, int line, x0_module_t* owner,
+                             const x0_directive_t* d, int argc, const char* const* argv)
+{
+    const char* shown = apr_psprintf(ps.ptemp, "<%s>", d->name);
+    if (!(d->where & ps.context))
+        return fail(ps, src, line, apr_psprintf(ps.ptemp, "%s not allowed in %s", shown,
+                                                context_name(ps.context)));
+    if (!arg_count_ok(d, argc)) {
+        x0_directive_t named = *d;
+        named.name = shown;
+        return fail(ps, src, line, arg_count_error(ps.ptemp, &named));
+    }
+    x0_cmd_parms_t cmd = {ps.s, ps.p, ps.ptemp, src.name, line, d, ps.context, ps.path, 0};
+    void* cfg = ps.dir_config[owner->module_index];
+    if (const char* err = d->fn(&cmd, cfg, argc, argv))
+        return fail(ps, src, line, err);
+    if (const char* err = parse_block(ps, src, d->name, line, false))
+        return err;
+    cmd.closing = 1;
+    static const char* const no_args[] = {nullptr};
+    if (const char* err = d->fn(&cmd, cfg, 0, no_args))
+        return fail(ps, src, line, err);
+    return nullptr;
+}
+
 const section_container* find_section_container(const char* name)
 {
     for (const section_container& sc : section_containers)
@@ -692,6 +724,8 @@ const char* container(parser& ps, source& src, char* text, int line, const char*
             err = if_module(ps, src, line, argc, argv);
         else if (strcasecmp(shown, "IfDefine") == 0)
             err = if_define(ps, src, line, argc, argv);
+        else if (x0_module_t* owner; const x0_directive_t* d = find_directive(shown, true, &owner))
+            err = module_container(ps, src, line, owner, d, argc, argv);
         else
             err = fail(ps, src, line,
                        apr_psprintf(ps.ptemp, "Invalid command '<%s', perhaps misspelled or "

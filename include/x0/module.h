@@ -46,6 +46,15 @@ extern "C" {
 /** Any per-directory container. */
 #define X0_CONF_DIR       (X0_CONF_DIRECTORY | X0_CONF_LOCATION | X0_CONF_FILES)
 #define X0_CONF_ANYWHERE  (X0_CONF_SERVERS | X0_CONF_DIR)
+/**
+ * Flag for x0_directive_t::where: the directive is a container a module
+ * defines, written `<Name args>` ... `</Name>` (the table names it without
+ * the '<'). Its fn runs twice: at the opening line with its arguments
+ * (cmd->closing == 0), and at the closing tag (cmd->closing == 1, argc 0).
+ * The lines between are read as directives of the enclosing scope; the
+ * module tracks the nesting itself (mod_authz's <RequireAll> does).
+ */
+#define X0_CONF_CONTAINER 0x100
 
 /**
  * A directive handler.
@@ -84,6 +93,8 @@ struct x0_cmd_parms_t {
      * pattern; NULL at server or virtual-host level.
      */
     const char* path;
+    /** For an X0_CONF_CONTAINER directive: 1 at the closing tag, else 0. */
+    int closing;
 };
 
 /** A module. Declare it with X0_MODULE(); the core owns it once added. */
