@@ -11,10 +11,19 @@ int normalize_path(apr_pool_t* p, const char* uri, const char** out)
     if (!uri || uri[0] != '/')
         return 400;
     apr_size_t len = strlen(uri);
+    // An encoded slash would make a segment boundary the client did not
+    // write: 404, as httpd's AllowEncodedSlashes Off.
+    for (const char* pct = strchr(uri, '%'); pct; pct = strchr(pct + 1, '%'))
+        if (pct[1] == '2' && (pct[2] == 'f' || pct[2] == 'F'))
+            return 404;
     char* buf = static_cast<char*>(apr_palloc(p, len + 1));
     memcpy(buf, uri, len + 1);
     if (int status = x0_unescape_url(buf))
         return status;
+    // A backslash is a path separator elsewhere; x0 never takes it for a
+    // file name character (raw or as %5C).
+    if (strchr(buf, '\\'))
+        return 400;
     // Rewrite in place: w never passes r, and w always ends with the '/'
     // that started the segment being read.
     char* w = buf;

@@ -71,25 +71,86 @@ x0_server_t* vhost_for_name(x0_server_t* main, x0_server_t* by_address, const ch
     return by_address;
 }
 
+namespace {
+
+bool same_address(const vhost_addr& a, const vhost_addr& b)
+{
+    return a.port == b.port && (a.host == b.host || (a.host && b.host && strcmp(a.host, b.host) == 0));
+}
+
+/** Is @a a the first appearance of its address in the virtual-host list? */
+bool first_with(x0_server_t* main, const x0_server_t* owner, const vhost_addr& a)
+{
+    for (x0_server_t* s = main->next; s && s != owner; s = s->next) {
+        const apr_array_header_t* addrs = core_server_conf(s)->addrs;
+        for (int i = 0; i < addrs->nelts; ++i)
+            if (same_address(APR_ARRAY_IDX(addrs, i, vhost_addr), a))
+                return false;
+    }
+    return true;
+}
+
+/** The virtual hosts that have address @a a, in file order. */
+int count_with(x0_server_t* main, const vhost_addr& a)
+{
+    int n = 0;
+    for (x0_server_t* s = main->next; s; s = s->next) {
+        const apr_array_header_t* addrs = core_server_conf(s)->addrs;
+        for (int i = 0; i < addrs->nelts; ++i)
+            n += same_address(APR_ARRAY_IDX(addrs, i, vhost_addr), a);
+    }
+    return n;
+}
+
+void print_aliases(FILE* out, const x0_server_t* s)
+{
+    for (int j = 0; s->aliases && j < s->aliases->nelts; ++j)
+        fprintf(out, "                 alias %s\n", APR_ARRAY_IDX(s->aliases, j, const char*));
+}
+
+} // namespace
+
 void print_vhosts(FILE* out, x0_server_t* main)
 {
     fprintf(out, "VirtualHost configuration:\n");
-    for (x0_server_t* s = main->next; s; s = s->next) {
-        const apr_array_header_t* addrs = core_server_conf(s)->addrs;
-        for (int i = 0; i < addrs->nelts; ++i) {
-            const vhost_addr& a = APR_ARRAY_IDX(addrs, i, vhost_addr);
+    for (x0_server_t* owner = main->next; owner; owner = owner->next) {
+        const apr_array_header_t* owner_addrs = core_server_conf(owner)->addrs;
+        for (int i = 0; i < owner_addrs->nelts; ++i) {
+            const vhost_addr& a = APR_ARRAY_IDX(owner_addrs, i, vhost_addr);
+            if (!first_with(main, owner, a))
+                continue;
             char port[8] = "*";
             if (a.port)
                 snprintf(port, sizeof port, "%u", a.port);
-            fprintf(out, "%s:%s\t%s (%s:%d)\n", a.host ? a.host : "*", port,
-                    s->server_name ? s->server_name : "(none)", s->defn_file, s->defn_line);
-            for (int j = 0; s->aliases && j < s->aliases->nelts; ++j)
-                fprintf(out, "\talias %s\n", APR_ARRAY_IDX(s->aliases, j, const char*));
+            char addr[80];
+            snprintf(addr, sizeof addr, "%s:%s", a.host ? a.host : "*", port);
+            if (count_with(main, a) == 1) {
+                fprintf(out, "%-22s %s (%s:%d)\n", addr, owner->server_name, owner->defn_file,
+                        owner->defn_line);
+                print_aliases(out, owner);
+                continue;
+            }
+            // httpd -S: the first host of the address is its default.
+            fprintf(out, "%-22s is a NameVirtualHost\n", addr);
+            fprintf(out, "         default server %s (%s:%d)\n", owner->server_name,
+                    owner->defn_file, owner->defn_line);
+            for (x0_server_t* s = owner; s; s = s->next) {
+                const apr_array_header_t* addrs = core_server_conf(s)->addrs;
+                for (int j = 0; j < addrs->nelts; ++j)
+                    if (same_address(APR_ARRAY_IDX(addrs, j, vhost_addr), a)) {
+                        fprintf(out, "         port %s namevhost %s (%s:%d)\n", port,
+                                s->server_name, s->defn_file, s->defn_line);
+                        print_aliases(out, s);
+                        break;
+                    }
+            }
         }
     }
-    fprintf(out, "Main server: %s (%s)\nServerRoot: \"%s\"\nMain DocumentRoot: \"%s\"\n",
-            main->server_name, main->defn_file, x0_server_root_relative(main->pool, "."),
-            x0_document_root(main) ? x0_document_root(main) : "(none)");
+    const char* root = x0_document_root(main);
+    const char* log = core_server_conf(main)->error_log;
+    fprintf(out, "ServerRoot: \"%s\"\nMain DocumentRoot: \"%s\"\nMain ErrorLog: \"%s\"\n",
+            x0_server_root_relative(main->pool, "."), root ? root : "(none)",
+            log ? log : "(standard error)");
 }
 
 } // namespace x0

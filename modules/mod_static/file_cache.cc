@@ -17,7 +17,7 @@ struct cache_entry {
     bool follow_symlinks;
     time_t opened;
     struct stat st;
-    char path[max_cached_path];
+    char path[max_cached_path];  /**< root, '/', then the path below it */
 };
 
 /** Workers are single-threaded processes: one table per process. */
@@ -58,13 +58,29 @@ bool unchanged(const cache_entry* e)
         && st.st_mtim.tv_nsec == e->st.st_mtim.tv_nsec;
 }
 
-/** FNV-1a over the path, with the symlink policy mixed in. */
-unsigned slot_of(const char* rel, bool follow)
+/** FNV-1a over the key, with the symlink policy mixed in. */
+unsigned slot_of(const char* key, bool follow)
 {
     uint32_t h = follow ? 0x811c9dc5u ^ 1u : 0x811c9dc5u;
-    for (const char* p = rel; *p; ++p)
+    for (const char* p = key; *p; ++p)
         h = (h ^ static_cast<unsigned char>(*p)) * 16777619u;
     return h % cache_slots;
+}
+
+/**
+ * The cache key: the root and the path below it, so that two roots (virtual
+ * hosts, Alias targets) never share an entry. False when it does not fit.
+ */
+bool make_key(const char* root_real, const char* rel, char* key)
+{
+    apr_size_t root_len = strlen(root_real);
+    apr_size_t rel_len = strlen(rel);
+    if (root_len + 1 + rel_len >= max_cached_path)
+        return false;
+    memcpy(key, root_real, root_len);
+    key[root_len] = '/';
+    memcpy(key + root_len + 1, rel, rel_len + 1);
+    return true;
 }
 
 void own_uncached(apr_pool_t* pool, int fd)
@@ -86,13 +102,12 @@ void file_cache_init(apr_pool_t* pchild)
 int file_cache_open(apr_pool_t* pool, int root_fd, const char* root_real, const char* rel,
                     bool follow_symlinks, opened_file* out)
 {
-    apr_size_t len = strlen(rel);
-    cache_entry* e = slots && len < max_cached_path ? &slots[slot_of(rel, follow_symlinks)]
-                                                    : nullptr;
+    char key[max_cached_path];
+    cache_entry* e = slots && make_key(root_real, rel, key)
+                   ? &slots[slot_of(key, follow_symlinks)] : nullptr;
     time_t now = time(nullptr);
     if (e && e->fd >= 0 && e->follow_symlinks == follow_symlinks
-        && now - e->opened < file_cache_ttl && memcmp(e->path, rel, len + 1) == 0
-        && unchanged(e)) {
+        && now - e->opened < file_cache_ttl && strcmp(e->path, key) == 0 && unchanged(e)) {
         ++e->refs;
         apr_pool_cleanup_register(pool, e, release_entry, apr_pool_cleanup_null);
         out->fd = e->fd;
@@ -114,7 +129,7 @@ int file_cache_open(apr_pool_t* pool, int root_fd, const char* root_real, const 
     e->follow_symlinks = follow_symlinks;
     e->opened = now;
     e->st = out->st;
-    memcpy(e->path, rel, len + 1);
+    strcpy(e->path, key);
     apr_pool_cleanup_register(pool, e, release_entry, apr_pool_cleanup_null);
     return 0;
 }

@@ -1,7 +1,6 @@
 /*
- * Request path -> file below the document root. The string checks catch
- * what is visibly wrong in the request; the kernel (openat2 RESOLVE_BENEATH)
- * enforces the root for everything the file system adds, i.e. symlinks.
+ * A file below a root: the kernel (openat2 RESOLVE_BENEATH) enforces the
+ * root for everything the file system adds, i.e. symlinks.
  */
 #include "path_map.h"
 
@@ -20,22 +19,6 @@
 namespace x0 {
 
 namespace {
-
-/** Check one decoded segment; 0 when it may be used as a file name. */
-int check_segment(const char* seg, apr_size_t len)
-{
-    // RFC 3986 section 5.2.4 would resolve dot-segments; a client that sends
-    // them undecoded or encoded is probing, so refuse instead of resolving.
-    if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
-        return 400;
-    for (apr_size_t i = 0; i < len; ++i) {
-        if (seg[i] == '\\')
-            return 400;  // a path separator elsewhere; never a file name here
-        if (seg[i] == '/')
-            return 404;  // only %2F decodes to '/' inside a segment
-    }
-    return 0;
-}
 
 int status_for_errno(int err)
 {
@@ -87,45 +70,6 @@ const char* openat_path(const char* rel)
 }
 
 } // namespace
-
-int map_request_path(apr_pool_t* p, const char* uri, static_path* out)
-{
-    if (!uri || uri[0] != '/')  // no path (CONNECT) or "*" (OPTIONS)
-        return 400;
-    apr_size_t uri_len = strlen(uri);
-    // Decoding only shrinks, so the result fits in a buffer of the input's size.
-    char* buf = static_cast<char*>(apr_palloc(p, uri_len + 1));
-    apr_size_t used = 0;
-    const char* seg = uri + 1;
-    while (*seg != '\0') {
-        const char* end = strchr(seg, '/');
-        apr_size_t raw_len = end ? static_cast<apr_size_t>(end - seg) : strlen(seg);
-        if (raw_len > 0) {
-            // Decode each segment on its own: a '/' inside a decoded segment
-            // then can only have come from %2F.
-            apr_size_t at = used > 0 ? used + 1 : 0;
-            memcpy(buf + at, seg, raw_len);
-            buf[at + raw_len] = '\0';
-            int status = x0_unescape_url(buf + at);
-            if (status != 0)
-                return status;
-            apr_size_t len = strlen(buf + at);
-            status = check_segment(buf + at, len);
-            if (status != 0)
-                return status;
-            if (used > 0)
-                buf[used] = '/';
-            used = at + len;
-        }
-        if (!end)
-            break;
-        seg = end + 1;
-    }
-    buf[used] = '\0';
-    out->rel = buf;
-    out->dir_slash = uri[uri_len - 1] == '/';
-    return 0;
-}
 
 int open_below_root(int root_fd, const char* root_real, const char* rel,
                     bool follow_symlinks, opened_file* out)

@@ -1,9 +1,7 @@
 /*
- * From a request path to an open file below the document root.
- *
- * Two steps, both free of request state so they can be tested alone:
- * map_request_path() decodes and checks the path as a string, and
- * open_below_root() opens it with the kernel enforcing the root.
+ * Opening a file below a root with the kernel enforcing the root. The core
+ * has already decoded and checked the request path (r->path, uri_path.h);
+ * this is the part the file system adds: symlinks.
  */
 #ifndef X0_MOD_STATIC_PATH_MAP_H
 #define X0_MOD_STATIC_PATH_MAP_H
@@ -12,28 +10,6 @@
 #include <apr_pools.h>
 
 namespace x0 {
-
-/** A request path decoded into a path relative to the document root. */
-struct static_path {
-    /**
-     * The decoded segments joined by single '/', with no leading or trailing
-     * slash; "" for the root itself. Allocated in the pool given to
-     * map_request_path().
-     */
-    const char* rel;
-    /** The request path ended with '/' (it names a directory). */
-    bool dir_slash;
-};
-
-/**
- * Decode @a uri (r->uri: percent-encoded, starting with '/') exactly once and
- * check every segment. Empty segments ("//") are dropped.
- * @return 0 and @a out filled; 400 for a path not starting with '/', a bad
- *         escape, %00, a backslash (raw or %5C) or a "." / ".." segment
- *         (also when encoded, e.g. %2e%2e); 404 for an encoded slash %2F
- *         (Apache's AllowEncodedSlashes Off).
- */
-int map_request_path(apr_pool_t* p, const char* uri, static_path* out);
 
 /** A file or directory opened by open_below_root(). */
 struct opened_file {

@@ -32,6 +32,10 @@ TEST(uri_path, unchanged)
 
 TEST(uri_path, decoded_once)
 {
+    check("/%E2%82%AC/caf%c3%a9.html", "/\xE2\x82\xAC/caf\xC3\xA9.html");
+    check("/100%25", "/100%");
+    // Double encoding decodes to a literal name, never to a dot-segment.
+    check("/%252e%252e/x", "/%2e%2e/x");
     check("/%68ello", "/hello");
     check("/a%20b", "/a b");
     check("/%2541", "/%41");
@@ -63,4 +67,24 @@ TEST(uri_path, invalid)
     check_status("/%zz", 400);
     check_status("/%00", 400);
     check_status("*", 400);
+    check_status("", 400);
+    check_status("a/b", 400);
+    check_status("/%4", 400);
+    check_status("/a.txt%00.html", 400);
+}
+
+TEST(uri_path, encoded_slash_not_found)
+{
+    check_status("/a%2fb", 404);
+    check_status("/a%2Fb", 404);
+    check_status("/..%2f..%2fetc%2fpasswd", 404);
+    check("/%252F", "/%2F");
+}
+
+TEST(uri_path, backslash_refused)
+{
+    check_status("/a\\b", 400);
+    check_status("/..\\..\\etc\\passwd", 400);
+    check_status("/a%5cb", 400);
+    check_status("/a%5Cb", 400);
 }
