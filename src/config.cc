@@ -583,6 +583,10 @@ const char* virtual_host(parser& ps, source& src, int line, int argc, const char
     v->defn_line = line;
     v->is_virtual = 1;
     v->next = nullptr;
+    // Unset until fix_up_virtual_hosts: the main server's value, wherever in
+    // the file it is set, applies unless the virtual host sets its own.
+    v->timeout = v->keep_alive_timeout = -1;
+    v->keep_alive = v->max_keep_alive_requests = v->log_level = -1;
     v->module_config = create_server_configs(ps.p, v);
     v->lookup_defaults = new_dir_vector(ps, nullptr);
     auto* addrs = apr_array_make(ps.p, argc, sizeof(vhost_addr));
@@ -792,11 +796,28 @@ bool is_defined(const char* name)
 
 namespace {
 
-/** Settings of x0_server_t a virtual host did not set come from the main server. */
+/**
+ * What a virtual host did not set comes from the main server: the fields of
+ * x0_server_t, the modules' server configs, the per-directory defaults.
+ */
 void fix_up_virtual_hosts(parser& ps)
 {
     x0_server_t* main = ps.main;
     for (x0_server_t* v = main->next; v; v = v->next) {
+        if (v->timeout < 0)
+            v->timeout = main->timeout;
+        if (v->keep_alive_timeout < 0)
+            v->keep_alive_timeout = main->keep_alive_timeout;
+        if (v->keep_alive < 0)
+            v->keep_alive = main->keep_alive;
+        if (v->max_keep_alive_requests < 0)
+            v->max_keep_alive_requests = main->max_keep_alive_requests;
+        if (v->log_level < 0)
+            v->log_level = main->log_level;
+        // Main-server-only limits, wherever in the file they were set.
+        v->limit_req_line = main->limit_req_line;
+        v->limit_req_fieldsize = main->limit_req_fieldsize;
+        v->limit_req_fields = main->limit_req_fields;
         v->module_config = merge_server_configs(ps.p, main->module_config, v->module_config);
         v->lookup_defaults = merge_dir_configs(ps.p, main->lookup_defaults, v->lookup_defaults);
         sort_sections(v);
