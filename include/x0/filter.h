@@ -2,6 +2,10 @@
  * @file x0/filter.h
  * @brief Filters: the only way data moves through x0.
  *
+ * Registration happens in the master while the configuration is read;
+ * everything else runs in a worker, on its one thread, for one request or
+ * connection at a time.
+ *
  * Output filters take a brigade and pass it on; input filters fill a brigade
  * the caller owns. A filter's place in a chain follows from its type:
  *
@@ -77,35 +81,66 @@ X0_API const x0_filter_rec_t* x0_register_output_filter(const char* name, x0_out
 X0_API const x0_filter_rec_t* x0_register_input_filter(const char* name, x0_in_filter_fn fn,
                                                 x0_filter_type_e type);
 
-/** Look a registered filter up by name (case-insensitive); NULL if unknown. */
+/**
+ * Look a registered filter up by name (case-insensitive); NULL if unknown.
+ * Any process, any phase; the record belongs to the core.
+ */
 X0_API const x0_filter_rec_t* x0_find_filter(const char* name);
 
 /**
  * Insert a filter into @a r's output chain (or @a c's when @a r is NULL) at the
- * place its type gives it. Returns the new filter, or NULL if the name is unknown.
+ * place its type gives it. Worker only: from insert_filter, fixups or a
+ * handler for @a r (before the body is passed), from pre_connection for
+ * @a c. The filter record is allocated in r->pool (c->pool); @a ctx stays
+ * the caller's. Returns the new filter, or NULL if the name is unknown or
+ * the filter has no function for this direction.
  */
 X0_API x0_filter_t* x0_add_output_filter(const char* name, void* ctx, x0_request_t* r, x0_conn_t* c);
 X0_API x0_filter_t* x0_add_input_filter(const char* name, void* ctx, x0_request_t* r, x0_conn_t* c);
 
-/** Unlink @a f from its chain; a filter may remove itself while running. */
+/**
+ * Unlink @a f from its chain; a filter may remove itself while running
+ * (then pass the brigade to f->next, which stays valid). Worker only.
+ */
 X0_API void x0_remove_output_filter(x0_filter_t* f);
 X0_API void x0_remove_input_filter(x0_filter_t* f);
 
-/** Hand @a bb to @a next; an empty brigade is a no-op. */
+/**
+ * Hand the buckets of @a bb to @a next (worker only). @a bb stays the
+ * caller's and is empty on return; buckets belong to whoever holds them.
+ * An empty brigade is a no-op. Returns APR_SUCCESS, X0_FLOW_STOP (accepted;
+ * pass nothing more until the request's resume callback runs) or an error
+ * (the client is gone or a filter failed: stop producing; the core closes).
+ */
 X0_API apr_status_t x0_pass_brigade(x0_filter_t* next, apr_bucket_brigade* bb);
 
-/** Ask @a f (usually r->input_filters or c->input_filters) for data. */
+/**
+ * Ask @a f (usually r->input_filters) for data, appended to @a bb (the
+ * caller's). Worker only. Returns APR_SUCCESS with data, APR_EAGAIN when
+ * nothing is there without waiting (a handler then returns X0_SUSPENDED and
+ * is resumed on input), APR_EOF at the end, X0_BODY_TOO_LARGE,
+ * X0_BODY_MALFORMED, or another error.
+ */
 X0_API apr_status_t x0_get_brigade(x0_filter_t* f, apr_bucket_brigade* bb,
                             x0_input_mode_e mode, apr_off_t readbytes);
 
 /* ---- x0's metadata buckets ---- */
 
-/** End of request: destroying it destroys the request's pool. */
+/**
+ * End of request: destroying it runs log_transaction and destroys the
+ * request's pool. The core sends it behind each response; modules do not
+ * create it.
+ */
 X0_API extern const apr_bucket_type_t x0_bucket_type_eor;
 #define X0_BUCKET_IS_EOR(e) ((e)->type == &x0_bucket_type_eor)
 X0_API apr_bucket* x0_bucket_eor_create(apr_bucket_alloc_t* list, x0_request_t* r);
 
-/** An error status for the http_header filter to answer instead of the body. */
+/**
+ * An error status instead of (the rest of) a body: before the head, the
+ * http_header filter answers with it; after, the response is cut off and
+ * the connection closed. Allocated from @a list; a handler passes it,
+ * followed by EOS, when it fails mid-response.
+ */
 X0_API extern const apr_bucket_type_t x0_bucket_type_error;
 #define X0_BUCKET_IS_ERROR(e) ((e)->type == &x0_bucket_type_error)
 X0_API apr_bucket* x0_bucket_error_create(int status, apr_bucket_alloc_t* list);

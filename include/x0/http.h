@@ -1,6 +1,12 @@
 /**
  * @file x0/http.h
  * @brief Servers, connections and requests as modules see them.
+ *
+ * Servers are built by the master while it reads the configuration and are
+ * read-only afterwards. Connections and requests exist only in workers; a
+ * request and everything allocated from r->pool lives until its response's
+ * last byte is written (the EOR bucket), a connection's pool until it is
+ * closed or goes idle between keep-alive requests.
  */
 #ifndef X0_HTTP_H
 #define X0_HTTP_H
@@ -115,27 +121,42 @@ struct x0_request_t {
 #define X0_OPT_FOLLOW_SYMLINKS 0x2
 #define X0_OPT_SYM_OWNER       0x4   /**< SymLinksIfOwnerMatch */
 
-/** The Options in force for @a r (after the location and directory walk). */
+/**
+ * The Options in force for @a r: X0_OPT_* bits. Worker; final from the
+ * access_checker hook on (translate hooks see the <Location> part only).
+ */
 X0_API int x0_allow_options(const x0_request_t* r);
 
-/** DocumentRoot of @a s (absolute, no trailing slash), or NULL if it has none. */
+/**
+ * DocumentRoot of @a s (absolute realpath, no trailing slash; owned by the
+ * configuration), or NULL if it has none. Any process, after the config is read.
+ */
 X0_API const char* x0_document_root(const x0_server_t* s);
 
-/** The reason phrase for @a status, or NULL if x0 does not know it. */
+/** The reason phrase for @a status (a literal), or NULL if x0 does not know it. Any process. */
 X0_API const char* x0_status_reason(int status);
 
 /**
  * Send a complete error response for @a status (a short HTML body with
- * Content-Length) down @a r's output chain, followed by EOS.
+ * Content-Length, allocated in r->pool) down @a r's output chain, followed
+ * by EOS. Worker, from a handler that has passed nothing yet; a hook that
+ * only wants an error page returns the status instead (then ErrorDocument
+ * applies). Returns what the pass returned (see x0_pass_brigade).
  */
 X0_API apr_status_t x0_send_error_response(x0_request_t* r, int status);
 
-/** Set the Content-Length the response will have. */
+/**
+ * Set the Content-Length the response will have (-1: unknown, then chunked
+ * on HTTP/1.1 or close). Worker, before the first pass of the body.
+ */
 X0_API void x0_set_content_length(x0_request_t* r, apr_off_t length);
 
 /**
  * The handler of a suspended request is done: its last brigade (with EOS)
- * has been passed. The connection goes on with the next request.
+ * has been passed. Worker, from the resume callback or whatever woke the
+ * handler; never after the handler returned anything but X0_SUSPENDED.
+ * @a r may be gone when it returns: the connection goes on with the next
+ * request.
  */
 X0_API void x0_request_finished(x0_request_t* r);
 
@@ -156,7 +177,7 @@ X0_API int x0_meets_conditions(x0_request_t* r);
  */
 X0_API int x0_body_error_status(apr_status_t rv);
 
-/** Decode %XX escapes in place; returns 0, or 400 on a bad or %00 escape. */
+/** Decode %XX escapes in @a url (the caller's) in place; returns 0, or 400 on a bad or %00 escape. */
 X0_API int x0_unescape_url(char* url);
 
 #ifdef __cplusplus
