@@ -578,6 +578,7 @@ const char* virtual_host(parser& ps, source& src, int line, int argc, const char
     auto* v = static_cast<x0_server_t*>(apr_pcalloc(ps.p, sizeof(x0_server_t)));
     *v = *ps.main;
     v->server_name = nullptr;
+    v->server_admin = nullptr;
     v->aliases = nullptr;
     v->defn_file = src.name;
     v->defn_line = line;
@@ -814,6 +815,8 @@ void fix_up_virtual_hosts(parser& ps)
             v->max_keep_alive_requests = main->max_keep_alive_requests;
         if (v->log_level < 0)
             v->log_level = main->log_level;
+        if (!v->server_admin)
+            v->server_admin = main->server_admin;
         // Main-server-only limits, wherever in the file they were set.
         v->limit_req_line = main->limit_req_line;
         v->limit_req_fieldsize = main->limit_req_fieldsize;

@@ -491,6 +491,20 @@ const char* set_document_root(x0_cmd_parms_t* cmd, void*, int, const char* const
     return nullptr;
 }
 
+const char* set_server_admin(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    cmd->server->server_admin = argv[0];
+    return nullptr;
+}
+
+/** x0 never resolves client addresses to names; Off is all it can honour. */
+const char* set_hostname_lookups(x0_cmd_parms_t*, void*, int, const char* const* argv)
+{
+    if (strcasecmp(argv[0], "Off") == 0)
+        return nullptr;
+    return "HostnameLookups: x0 does not look up client host names; only Off is accepted";
+}
+
 const char* set_server_alias(x0_cmd_parms_t* cmd, void*, int argc, const char* const* argv)
 {
     if (!cmd->server->is_virtual)
@@ -546,6 +560,8 @@ const x0_directive_t core_directives[] = {
     {"Listen", set_listen, 1, 1, main_only, "[address:]port, address is a.b.c.d, * or [ipv6]"},
     {"ServerName", set_server_name, 1, 1, servers, "the host name of this server"},
     {"ServerAlias", set_server_alias, 1, -1, servers, "more names of this virtual host"},
+    {"ServerAdmin", set_server_admin, 1, 1, servers, "an e-mail address or URL"},
+    {"HostnameLookups", set_hostname_lookups, 1, 1, anywhere, "Off"},
     {"ServerRoot", set_root, 1, 1, main_only, "the directory relative paths start from"},
     {"DocumentRoot", set_document_root, 1, 1, servers, "the directory files are served from"},
     {"Workers", set_workers, 1, 1, main_only, "number of worker processes, or auto"},

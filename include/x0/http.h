@@ -35,6 +35,7 @@ typedef enum {
 struct x0_server_t {
     apr_pool_t* pool;                  /**< the configuration pool */
     const char* server_name;           /**< ServerName (without port) */
+    const char* server_admin;          /**< ServerAdmin, or NULL */
     apr_array_header_t* aliases;       /**< ServerAlias names (const char*, may hold * and ?), or NULL */
     const char* defn_file;             /**< where it was defined */
     int defn_line;                     /**< 0 for the main server */
