@@ -133,3 +133,21 @@ TEST(file_cache, deleted_file_is_a_miss)
     unlink((root + "/a.txt").c_str());
     LONGS_EQUAL(404, open_in(pool, "a.txt", &f));
 }
+
+TEST(file_cache, two_roots_never_share_an_entry)
+{
+    // Virtual hosts and Alias targets: the same path below two roots.
+    std::string other = root + "/dir";
+    write_file(other + "/a.txt", "other root");
+    int other_fd = open(other.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    apr_pool_t* r1;
+    apr_pool_create(&r1, worker);
+    x0::opened_file f1, f2;
+    LONGS_EQUAL(0, open_in(r1, "a.txt", &f1));
+    LONGS_EQUAL(0, x0::file_cache_open(r1, other_fd, other.c_str(), "a.txt", false, &f2));
+    CHECK(f1.fd != f2.fd);
+    LONGS_EQUAL(4, f1.st.st_size);
+    LONGS_EQUAL(10, f2.st.st_size);
+    apr_pool_destroy(r1);
+    close(other_fd);
+}
