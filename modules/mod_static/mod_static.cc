@@ -26,6 +26,7 @@
 #include "x0/http.h"
 #include "x0/log.h"
 #include "x0/module.h"
+#include "dir_listing.h"
 #include "etag.h"
 #include "file_cache.h"
 #include "mime_types.h"
@@ -404,7 +405,10 @@ int static_handler(x0_request_t* r)
             apr_table_setn(r->headers_out, "Location", location);
             return 301;
         }
+        int dir_fd = file.fd;  // the request pool's; still open after a failed index
         status = static_open_index(r, conf, t, &file, &served);
+        if (status == 403 && (x0_allow_options(r) & X0_OPT_INDEXES))
+            return x0::dir_listing_send(r, dir_fd, t.root_fd, t.root, t.rel);
         if (status != 0)
             return status;
     }
