@@ -45,13 +45,14 @@ hook_table map_to_storage_hooks = {"map_to_storage", {}, 0};
 hook_table access_checker_hooks = {"access_checker", {}, 0};
 hook_table fixups_hooks = {"fixups", {}, 0};
 hook_table insert_filter_hooks = {"insert_filter", {}, 0};
+hook_table insert_error_filter_hooks = {"insert_error_filter", {}, 0};
 hook_table handler_hooks = {"handler", {}, 0};
 hook_table log_transaction_hooks = {"log_transaction", {}, 0};
 
 hook_table* const all_tables[] = {
     &post_config_hooks, &pre_connection_hooks, &child_init_hooks, &post_read_request_hooks,
     &translate_hooks, &map_to_storage_hooks, &access_checker_hooks, &fixups_hooks,
-    &insert_filter_hooks, &handler_hooks, &log_transaction_hooks,
+    &insert_filter_hooks, &insert_error_filter_hooks, &handler_hooks, &log_transaction_hooks,
 };
 
 /** The first table that overflowed since the last reset, or NULL. */
@@ -110,9 +111,22 @@ const char* sort_table(apr_pool_t* p, hook_table& t)
             if (ready)
                 pick = i;
         }
-        if (pick < 0)
+        if (pick < 0) {
+            // Every entry left waits for another one left: following the waits
+            // from any of them, t.count steps end on the cycle itself (e[0] may
+            // be placed already, or only wait behind the cycle).
+            int at = 0;
+            while (placed[at])
+                ++at;
+            for (int step = 0; step < t.count; ++step)
+                for (int j = 0; j < t.count; ++j)
+                    if (j != at && !placed[j] && must_precede(e[j], e[at])) {
+                        at = j;
+                        break;
+                    }
             return apr_psprintf(p, "hook %s: the modules' before/after constraints form a "
-                                "cycle (module %s among them)", t.name, e[0].module);
+                                "cycle (module %s among them)", t.name, e[at].module);
+        }
         placed[pick] = true;
         sorted[n] = e[pick];
     }
@@ -167,7 +181,7 @@ const char* hook_module_at(const char* hook, int index)
 {
     for (hook_table* t : all_tables)
         if (strcmp(t->name, hook) == 0)
-            return index < t->count ? t->entries[index].module : nullptr;
+            return index >= 0 && index < t->count ? t->entries[index].module : nullptr;
     return nullptr;
 }
 
@@ -210,6 +224,12 @@ void run_insert_filter(x0_request_t* r)
         fn_at<x0_insert_filter_fn>(insert_filter_hooks, i)(r);
 }
 
+void run_insert_error_filter(x0_request_t* r)
+{
+    for (int i = 0; i < insert_error_filter_hooks.count; ++i)
+        fn_at<x0_insert_filter_fn>(insert_error_filter_hooks, i)(r);
+}
+
 void run_log_transaction(x0_request_t* r)
 {
     for (int i = 0; i < log_transaction_hooks.count; ++i)
@@ -241,6 +261,7 @@ X0_HOOK_ADDER(map_to_storage, x0_request_fn)
 X0_HOOK_ADDER(access_checker, x0_request_fn)
 X0_HOOK_ADDER(fixups, x0_request_fn)
 X0_HOOK_ADDER(insert_filter, x0_insert_filter_fn)
+X0_HOOK_ADDER(insert_error_filter, x0_insert_filter_fn)
 X0_HOOK_ADDER(handler, x0_request_fn)
 X0_HOOK_ADDER(log_transaction, x0_request_fn)
 }

@@ -30,6 +30,7 @@ int run_map_to_storage(x0_request_t* r);
 int run_access_checker(x0_request_t* r);
 int run_fixups(x0_request_t* r);
 void run_insert_filter(x0_request_t* r);
+void run_insert_error_filter(x0_request_t* r);
 int run_handler(x0_request_t* r);
 void run_log_transaction(x0_request_t* r);
 

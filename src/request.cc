@@ -205,9 +205,23 @@ static bool serve_error_document(x0_request_t* r, int status, const char* target
     return rv == X0_OK && state_of(r)->head_sent;
 }
 
+/**
+ * An error page is not the resource: the content filters configured for
+ * the resource leave the chain, and the modules add what applies to error
+ * pages (httpd's ap_send_error_response does the same).
+ */
+static void prepare_error_chain(x0_request_t* r)
+{
+    x0_filter_t** at = &r->output_filters;
+    while (*at && (*at)->r == r && (*at)->frec->type < X0_FTYPE_RANGE)
+        *at = (*at)->next;
+    run_insert_error_filter(r);
+}
+
 /** An error status before anything was sent: ErrorDocument, or x0's page. */
 static void send_error(x0_request_t* r, int status)
 {
+    prepare_error_chain(r);
     auto* dir = static_cast<core_dir_config*>(x0_get_dir_config(r, &core_module));
     const char* doc = dir && dir->error_documents
                     ? static_cast<const char*>(apr_hash_get(dir->error_documents, &status,
@@ -268,6 +282,7 @@ void request_finish(x0_request_t* r)
 void request_fail(x0_request_t* r, int status)
 {
     state_of(r)->close_connection = true;
+    prepare_error_chain(r);
     x0_send_error_response(r, status);
     request_end(r);
 }

@@ -236,6 +236,14 @@ X0_API void x0_hook_fixups(x0_request_fn fn, const char* const* pre,
 /** Just before the handler: add filters. All run. */
 X0_API void x0_hook_insert_filter(x0_insert_filter_fn fn, const char* const* pre,
                                   const char* const* succ, int order);
+/**
+ * Before an error page the core sends for a status a hook or handler
+ * returned (or for a request that failed to parse): the request's content
+ * filters are gone from the chain, add the ones that apply to error pages
+ * too (mod_headers' `Header always`). All run.
+ */
+X0_API void x0_hook_insert_error_filter(x0_insert_filter_fn fn, const char* const* pre,
+                                        const char* const* succ, int order);
 /** Produce the response; the first that does not decline answers. */
 X0_API void x0_hook_handler(x0_request_fn fn, const char* const* pre,
                             const char* const* succ, int order);

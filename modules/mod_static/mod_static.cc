@@ -335,6 +335,12 @@ int static_send_file(x0_request_t* r, const static_server_config* conf, const st
     apr_table_setn(r->headers_out, "Last-Modified", date);
     apr_table_setn(r->headers_out, "ETag", etag);
 
+    // Known for a 304 too (HTTP_HEADER leaves it out there): mod_expires
+    // picks its rule by type.
+    if (!r->content_type) {  // ForceType may have set it
+        const char* type = x0::lookup_mime_type(conf->types, served);
+        r->content_type = type ? type : conf->default_type;
+    }
     int status = x0_meets_conditions(r);
     if (status == 412)
         return 412;
@@ -345,10 +351,6 @@ int static_send_file(x0_request_t* r, const static_server_config* conf, const st
         // Content-Length of the representation.
         r->status = 304;
     } else {
-        if (!r->content_type) {  // ForceType may have set it
-            const char* type = x0::lookup_mime_type(conf->types, served);
-            r->content_type = type ? type : conf->default_type;
-        }
         x0_set_content_length(r, size);
         apr_table_setn(r->headers_out, "Accept-Ranges", "bytes");  // RFC 9110 section 14.3
         if (!r->header_only && size > 0) {

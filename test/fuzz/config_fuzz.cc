@@ -3,7 +3,8 @@
  *
  * Input: two seed bytes (unused here, kept so every harness reads inputs
  * the same way), then a configuration file. Each run reads it three ways,
- * with the built-in modules (src/builtin_modules.cc) re-added every time:
+ * with every module of modules/ built in (test/fuzz/fuzz_modules.cc) and
+ * re-added every time:
  * as the main file; through a main file that only Includes it; and with
  * every LF turned into CRLF. The three must agree on success, on the error
  * message and on the server they build.
@@ -14,6 +15,8 @@
  * (with a mime.types, conf.d/ and htdocs/) is visible, and the input file
  * may be opened only as often as the read intends: an input that Includes
  * itself (or the wrapper) gets "cannot open" in all three reads alike.
+ * apr_dso_load is interposed too: LoadModule never maps a library of the
+ * machine, it always fails with the loader's message.
  */
 #include <cerrno>
 #include <cstdio>
@@ -24,11 +27,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <apr_file_info.h>
+#include <apr_dso.h>
 #include <apr_file_io.h>
 #include "config.h"
 #include "core_config.h"
 #include "fuzz_util.h"
 #include "modules.h"
+#include "sections.h"
 
 using namespace x0fuzz;
 
@@ -164,10 +169,15 @@ std::string describe(const x0_server_t* s)
     for (int i = 0; i < core->listens->nelts; ++i)
         out += " listen=" + esc(l[i].host) + ":" + std::to_string(l[i].port) + "@" +
                std::to_string(l[i].line);
-    const apr_array_header_t* locs = x0::server_locations(s);
-    const auto* sec = reinterpret_cast<const x0::location_section*>(locs->elts);
-    for (int i = 0; i < locs->nelts; ++i)
-        out += " location=" + esc(sec[i].path);
+    for (const x0_server_t* v = s; v; v = v->next) {
+        if (v != s)
+            out += " vhost=" + esc(v->server_name) + "@" + std::to_string(v->defn_line);
+        const apr_array_header_t* secs = x0::core_server_conf(v)->sections;
+        for (int i = 0; i < secs->nelts; ++i) {
+            const auto* sec = APR_ARRAY_IDX(secs, i, const x0::dir_section*);
+            out += " section=" + std::to_string(int(sec->kind)) + ":" + esc(sec->path);
+        }
+    }
     return out;
 }
 
@@ -234,6 +244,14 @@ extern "C" apr_status_t apr_dir_open(apr_dir_t** d, const char* name, apr_pool_t
     if (sandbox.empty() || allowed(dir.c_str(), true))
         return open_dir(d, name, pool);
     return APR_FROM_OS_ERROR(ENOENT);
+}
+
+/* LoadModule never opens a shared object of the machine: every load fails. */
+extern "C" apr_status_t apr_dso_load(apr_dso_handle_t** h, const char*, apr_pool_t* pool)
+{
+    using fn = apr_status_t (*)(apr_dso_handle_t**, const char*, apr_pool_t*);
+    static const fn load = real<fn>("apr_dso_load");
+    return load(h, "/nonexistent/x0-config-fuzz.so", pool);
 }
 
 extern "C" int LLVMFuzzerInitialize(int*, char***)
