@@ -61,8 +61,23 @@ const x0_directive_t undefine_syntax = {"UnDefine", nullptr, 1, 1, X0_CONF_ANYWH
 /** The main server of the configuration read last. */
 x0_server_t* current_main = nullptr;
 
-/** Names defined with -D or Define; values are "" for -D. Lives in the config pool. */
+/** Names given with -D (values ""), in the pool add_define() was given. */
+apr_table_t* cmdline_defines = nullptr;
+
+/**
+ * The names in force while a configuration is read: the -D ones, then each
+ * Define and UnDefine. Made afresh in each read's config pool, so that a
+ * reload does not see the Defines of the configuration it replaces.
+ */
 apr_table_t* defines = nullptr;
+apr_pool_t* defines_pool = nullptr;
+
+/** A pool cleanup: the table the pointer points at is going away with its pool. */
+apr_status_t forget_table(void* data)
+{
+    *static_cast<apr_table_t**>(data) = nullptr;
+    return APR_SUCCESS;
+}
 
 struct parser {
     x0_server_t* main;               // the main server
@@ -608,8 +623,6 @@ const char* virtual_host(parser& ps, source& src, int line, int argc, const char
     const char* err = parse_block(ps, src, "VirtualHost", line, false);
     outer.modules_known = ps.modules_known;
     ps = outer;
-    if (!err && !v->server_name)
-        v->server_name = ps.main->server_name;  // httpd falls back the same way
     return err;
 }
 
@@ -785,14 +798,19 @@ x0_server_t* main_server() { return current_main; }
 
 void add_define(apr_pool_t* p, const char* name)
 {
-    if (!defines)
-        defines = apr_table_make(p, 4);
-    apr_table_set(defines, name, "");
+    if (!cmdline_defines) {
+        cmdline_defines = apr_table_make(p, 4);
+        apr_pool_cleanup_register(p, &cmdline_defines, forget_table, apr_pool_cleanup_null);
+    }
+    apr_table_set(cmdline_defines, name, "");
+    if (defines)
+        apr_table_set(defines, name, "");
 }
 
 bool is_defined(const char* name)
 {
-    return defines && apr_table_get(defines, name);
+    apr_table_t* t = defines ? defines : cmdline_defines;
+    return t && apr_table_get(t, name);
 }
 
 namespace {
@@ -817,6 +835,8 @@ void fix_up_virtual_hosts(parser& ps)
             v->log_level = main->log_level;
         if (!v->server_admin)
             v->server_admin = main->server_admin;
+        if (!v->server_name)
+            v->server_name = main->server_name;  // httpd falls back the same way
         // Main-server-only limits, wherever in the file they were set.
         v->limit_req_line = main->limit_req_line;
         v->limit_req_fieldsize = main->limit_req_fieldsize;
@@ -835,8 +855,14 @@ x0_server_t* read_config(apr_pool_t* pconf, apr_pool_t* ptemp, const char* file,
 {
     *error = nullptr;
     current_main = nullptr;
-    if (!defines)
-        defines = apr_table_make(pconf, 4);
+    if (defines)  // its pool is alive, or its cleanup would have cleared it
+        apr_pool_cleanup_kill(defines_pool, &defines, forget_table);
+    defines = apr_table_make(pconf, 4);
+    defines_pool = pconf;
+    apr_pool_cleanup_register(pconf, &defines, forget_table, apr_pool_cleanup_null);
+    const apr_array_header_t* given = cmdline_defines ? apr_table_elts(cmdline_defines) : nullptr;
+    for (int i = 0; given && i < given->nelts; ++i)
+        apr_table_set(defines, APR_ARRAY_IDX(given, i, apr_table_entry_t).key, "");
     auto* s = static_cast<x0_server_t*>(apr_pcalloc(pconf, sizeof(x0_server_t)));
     s->pool = pconf;
     s->defn_file = x0_server_root_relative(pconf, file);

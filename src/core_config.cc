@@ -194,9 +194,20 @@ const char* set_listen(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
     return nullptr;
 }
 
+/** ServerName [scheme://]name[:port], as httpd's: the name is what Host is matched against. */
 const char* set_server_name(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
 {
-    cmd->server->server_name = argv[0];
+    const char* name = argv[0];
+    if (const char* scheme = strstr(name, "://"))
+        name = scheme + 3;
+    const char* end = name[0] == '[' ? strchr(name, ']') : strrchr(name, ':');
+    if (end && name[0] == '[')
+        ++end;  // keep an IPv6 literal's brackets
+    size_t n = end && (*end == ':' || *end == '\0') ? static_cast<size_t>(end - name)
+                                                     : strlen(name);
+    if (n == 0)
+        return "ServerName needs a host name";
+    cmd->server->server_name = apr_pstrndup(cmd->pool, name, n);
     return nullptr;
 }
 

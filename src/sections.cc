@@ -138,7 +138,8 @@ const char* make_section(apr_pool_t* p, section_kind kind, const char* arg, bool
         while (n > 1 && path[n - 1] == '/')
             path[--n] = '\0';
         d->path = path;
-        d->depth = count_slashes(path);
+        // "/" has no component: it goes before "/var", which also has one '/'.
+        d->depth = strcmp(path, "/") == 0 ? 0 : count_slashes(path);
     }
     *out = d;
     return nullptr;

@@ -198,7 +198,7 @@ def module_path(name):
 
 
 # The modules every test config loads (when the build made them loadable).
-SHIPPED_MODULES = ('static', 'hello', 'echo')
+SHIPPED_MODULES = ('static', 'hello', 'echo', 'headers', 'expires', 'alias', 'authz')
 
 
 def load_module_lines(names=SHIPPED_MODULES):
