@@ -198,7 +198,15 @@ static bool serve_error_document(x0_request_t* r, int status, const char* target
     r->context_root = nullptr;
     r->content_type = nullptr;
     r->per_dir_config = r->server->lookup_defaults;
+    // The page replaces the error's body, not its meaning: a redirect keeps
+    // its Location, an error its Allow.
+    const char* location = apr_table_get(r->headers_out, "Location");
+    const char* allow = apr_table_get(r->headers_out, "Allow");
     apr_table_clear(r->headers_out);
+    if (location)
+        apr_table_setn(r->headers_out, "Location", location);
+    if (allow)
+        apr_table_setn(r->headers_out, "Allow", allow);
     if (walk(r) != X0_OK || !r->filename)
         return false;
     int rv = run_handler(r);

@@ -36,11 +36,16 @@ extern "C" x0_module_t static_module;
 
 namespace {
 
+/** TypesConfig is per server; everything else is per directory, as in httpd. */
 struct static_server_config {
-    apr_array_header_t* index_names; /**< of const char*; NULL until DirectoryIndex */
     apr_hash_t* types_config;        /**< from TypesConfig, or NULL */
-    apr_hash_t* add_types;           /**< from AddType; wins over TypesConfig */
-    apr_hash_t* types;               /**< the two merged at post_config */
+    apr_hash_t* types;               /**< TypesConfig or the system's, from post_config */
+};
+
+/** httpd's mod_dir and mod_mime settings that x0 keeps in mod_static. */
+struct static_dir_config {
+    apr_array_header_t* index_names; /**< of const char*; NULL until DirectoryIndex */
+    apr_hash_t* add_types;           /**< AddType here and outside; wins over types; or NULL */
     const char* default_type;        /**< NULL: send no Content-Type */
     bool default_type_set;           /**< DefaultType was given here */
 };
@@ -52,11 +57,44 @@ static_server_config* static_conf(const x0_server_t* s)
     return static_cast<static_server_config*>(x0_get_server_config(s, &static_module));
 }
 
-void* static_create_server_config(apr_pool_t* p, x0_server_t* s)
+const static_dir_config* static_dir_conf(const x0_request_t* r)
 {
+    return static_cast<const static_dir_config*>(x0_get_dir_config(r, &static_module));
+}
+
+void* static_create_server_config(apr_pool_t* p, x0_server_t*)
+{
+    return apr_pcalloc(p, sizeof(static_server_config));
+}
+
+void* static_create_dir_config(apr_pool_t* p, const char*)
+{
+    auto* d = static_cast<static_dir_config*>(apr_pcalloc(p, sizeof(static_dir_config)));
+    d->default_type = "application/octet-stream";
+    return d;
+}
+
+/** Inner settings win; AddType mappings add up, the inner ones first. */
+void* static_merge_dir_config(apr_pool_t* p, void* base_v, void* add_v)
+{
+    auto* base = static_cast<static_dir_config*>(base_v);
+    auto* add = static_cast<static_dir_config*>(add_v);
+    auto* d = static_cast<static_dir_config*>(apr_palloc(p, sizeof(static_dir_config)));
+    d->index_names = add->index_names ? add->index_names : base->index_names;
+    d->add_types = !add->add_types ? base->add_types
+                 : !base->add_types ? add->add_types
+                 : apr_hash_overlay(p, add->add_types, base->add_types);
+    d->default_type = add->default_type_set ? add->default_type : base->default_type;
+    d->default_type_set = add->default_type_set || base->default_type_set;
+    return d;
+}
+
+void* static_merge_server_config(apr_pool_t* p, void* base_v, void* add_v)
+{
+    auto* base = static_cast<static_server_config*>(base_v);
+    auto* add = static_cast<static_server_config*>(add_v);
     auto* conf = static_cast<static_server_config*>(apr_pcalloc(p, sizeof(static_server_config)));
-    conf->add_types = apr_hash_make(p);
-    conf->default_type = "application/octet-stream";
+    conf->types_config = add->types_config ? add->types_config : base->types_config;
     return conf;
 }
 
@@ -66,15 +104,15 @@ void* static_create_server_config(apr_pool_t* p, x0_server_t* s)
 const char* static_directory_index(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
                                    const char* const* argv)
 {
-    static_server_config* conf = static_conf(cmd->server);
-    if (!conf->index_names)
-        conf->index_names = apr_array_make(cmd->pool, argc, sizeof(const char*));
+    auto* d = static_cast<static_dir_config*>(dir_cfg);
+    if (!d->index_names)
+        d->index_names = apr_array_make(cmd->pool, argc, sizeof(const char*));
     if (argc == 1 && strcasecmp(argv[0], "disabled") == 0) {
-        apr_array_clear(conf->index_names);
+        apr_array_clear(d->index_names);
         return nullptr;
     }
     for (int i = 0; i < argc; ++i)
-        APR_ARRAY_PUSH(conf->index_names, const char*) = argv[i];
+        APR_ARRAY_PUSH(d->index_names, const char*) = argv[i];
     return nullptr;
 }
 
@@ -97,14 +135,16 @@ const char* static_types_config(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
 const char* static_add_type(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
                             const char* const* argv)
 {
-    static_server_config* conf = static_conf(cmd->server);
+    auto* d = static_cast<static_dir_config*>(dir_cfg);
+    if (!d->add_types)
+        d->add_types = apr_hash_make(cmd->pool);
     for (int i = 1; i < argc; ++i) {
         const char* ext = argv[i][0] == '.' ? argv[i] + 1 : argv[i];
         if (ext[0] == '\0')
             return "AddType: empty extension";
         if (strlen(ext) > x0::mime_max_extension)
             return apr_psprintf(cmd->pool, "AddType: extension '%s' is too long", argv[i]);
-        x0::add_mime_type(cmd->pool, conf->add_types, argv[i], argv[0]);
+        x0::add_mime_type(cmd->pool, d->add_types, argv[i], argv[0]);
     }
     return nullptr;
 }
@@ -112,61 +152,51 @@ const char* static_add_type(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
 const char* static_default_type(x0_cmd_parms_t* cmd, void* dir_cfg, int argc,
                                 const char* const* argv)
 {
-    static_server_config* conf = static_conf(cmd->server);
-    conf->default_type = strcasecmp(argv[0], "none") == 0 ? nullptr : argv[0];
-    conf->default_type_set = true;
+    auto* d = static_cast<static_dir_config*>(dir_cfg);
+    d->default_type = strcasecmp(argv[0], "none") == 0 ? nullptr : argv[0];
+    d->default_type_set = true;
     return nullptr;
 }
 
 const x0_directive_t static_directives[] = {
-    {"DirectoryIndex", static_directory_index, 1, -1, X0_CONF_SERVERS,
+    {"DirectoryIndex", static_directory_index, 1, -1, X0_CONF_ANYWHERE,
      "DirectoryIndex file [file ...] | disabled"},
     {"TypesConfig", static_types_config, 1, 1, X0_CONF_SERVERS,
      "TypesConfig mime.types-file"},
-    {"AddType", static_add_type, 2, -1, X0_CONF_SERVERS,
+    {"AddType", static_add_type, 2, -1, X0_CONF_ANYWHERE,
      "AddType media-type extension [extension ...]"},
-    {"DefaultType", static_default_type, 1, 1, X0_CONF_SERVERS,
+    {"DefaultType", static_default_type, 1, 1, X0_CONF_ANYWHERE,
      "DefaultType media-type | none"},
     {nullptr, nullptr, 0, 0, 0, nullptr},
 };
 
 /* ---- startup ---- */
 
-/** A virtual host's settings over the main server's: what it sets wins. */
-void* static_merge_server_config(apr_pool_t* p, void* base_v, void* add_v)
-{
-    auto* base = static_cast<static_server_config*>(base_v);
-    auto* add = static_cast<static_server_config*>(add_v);
-    auto* conf = static_cast<static_server_config*>(apr_palloc(p, sizeof(static_server_config)));
-    conf->index_names = add->index_names ? add->index_names : base->index_names;
-    conf->types_config = add->types_config ? add->types_config : base->types_config;
-    conf->add_types = apr_hash_overlay(p, add->add_types, base->add_types);
-    conf->types = nullptr;
-    conf->default_type = add->default_type_set ? add->default_type : base->default_type;
-    conf->default_type_set = add->default_type_set || base->default_type_set;
-    return conf;
-}
-
-/** Merge each server's types; without TypesConfig, the system's table, silently. */
+/** Each server's table: TypesConfig, or the system's, read once, silently. */
 int static_post_config(apr_pool_t* pconf, x0_server_t* main)
 {
     apr_hash_t* system_types = nullptr;
     for (x0_server_t* s = main; s; s = s->next) {
         static_server_config* conf = static_conf(s);
-        apr_hash_t* base = conf->types_config;
-        if (!base) {
-            if (!system_types) {
-                system_types = apr_hash_make(pconf);
-                x0::read_mime_types(pconf, system_types, "/etc/mime.types");
-            }
-            base = system_types;
+        if (!conf->types_config && !system_types) {
+            system_types = apr_hash_make(pconf);
+            x0::read_mime_types(pconf, system_types, "/etc/mime.types");
         }
-        conf->types = apr_hash_overlay(pconf, conf->add_types, base);
+        conf->types = conf->types_config ? conf->types_config : system_types;
     }
     if (!x0_document_root(main))
         x0_log_error(X0LOG(01001), X0_LOG_WARNING, 0, main,
                      "no DocumentRoot; static files will not be served");
     return X0_OK;
+}
+
+/** The media type of @a served: AddType in force, then the server's table. */
+const char* static_type_of(const x0_request_t* r, const static_dir_config* d, const char* served)
+{
+    const char* type = d->add_types ? x0::lookup_mime_type(d->add_types, served) : nullptr;
+    if (!type)
+        type = x0::lookup_mime_type(static_conf(r->server)->types, served);
+    return type ? type : d->default_type;
 }
 
 /* ---- the handler ---- */
@@ -264,7 +294,7 @@ int static_open(x0_request_t* r, const static_target& t, const char* rel, x0::op
  * regular file; its path in @a served. 403 when there is none, as Apache
  * answers a directory it may not list.
  */
-int static_open_index(x0_request_t* r, const static_server_config* conf,
+int static_open_index(x0_request_t* r, const static_dir_config* conf,
                       const static_target& t, x0::opened_file* file, const char** served)
 {
     const char* const* names = &default_index_name;
@@ -319,7 +349,7 @@ void guard_last_write(apr_bucket_brigade* bb, int fd, apr_off_t size, apr_time_t
     APR_BUCKET_INSERT_BEFORE(tail, x0_bucket_file_check_create(fd, size, mtime, bb->bucket_alloc));
 }
 
-int static_send_file(x0_request_t* r, const static_server_config* conf, const static_target& t,
+int static_send_file(x0_request_t* r, const static_dir_config* conf, const static_target& t,
                      const char* served, x0::opened_file* file)
 {
     static_set_finfo(r, t, served, file->st);
@@ -337,10 +367,8 @@ int static_send_file(x0_request_t* r, const static_server_config* conf, const st
 
     // Known for a 304 too (HTTP_HEADER leaves it out there): mod_expires
     // picks its rule by type.
-    if (!r->content_type) {  // ForceType may have set it
-        const char* type = x0::lookup_mime_type(conf->types, served);
-        r->content_type = type ? type : conf->default_type;
-    }
+    if (!r->content_type)  // ForceType may have set it
+        r->content_type = static_type_of(r, conf, served);
     int status = x0_meets_conditions(r);
     if (status == 412)
         return 412;
@@ -383,7 +411,7 @@ int static_handler(x0_request_t* r)
         apr_table_setn(r->headers_out, "Allow", "GET, HEAD");
         return 405;
     }
-    const static_server_config* conf = static_conf(r->server);
+    const static_dir_config* conf = static_dir_conf(r);
     static_target t;
     int status = static_locate(r, &t);
     if (status != 0)
@@ -435,6 +463,7 @@ void static_register_hooks(apr_pool_t* p)
 
 X0_MODULE(static) = {
     X0_MODULE_HEADER, "static",
-    nullptr, nullptr, static_create_server_config, static_merge_server_config,
+    static_create_dir_config, static_merge_dir_config,
+    static_create_server_config, static_merge_server_config,
     static_directives, static_register_hooks,
 };

@@ -27,6 +27,10 @@ class DirectivesTest(ServerTestCase):
         'errors/404.html': 'custom not found page\n',
         'b.txt': 'b\n',
         'defined/d.txt': 'd\n',
+        'idx/start.html': 'start page\n',
+        'idx/index.html': 'not this one\n',
+        'typed/x.data': 'typed\n',
+        'x.data': 'untyped\n',
     }
 
     @classmethod
@@ -61,6 +65,13 @@ AddHandler x0-hello .greet
 <FilesMatch "\.json$">
     ForceType application/x-json-matched
 </FilesMatch>
+<Directory {root}/idx>
+    DirectoryIndex start.html
+</Directory>
+<Location /typed>
+    AddType text/x-typed .data
+    DefaultType text/x-default
+</Location>
 ErrorDocument 404 "Nothing here"
 <Location /errors-local>
     ErrorDocument 404 /errors/404.html
@@ -112,6 +123,13 @@ ErrorDocument 404 "Nothing here"
                          'application/x-secret')
         self.assertEqual(self.get('/data.json').header('Content-Type'),
                          'application/x-json-matched')
+
+    def test_mod_static_directives_per_directory(self):
+        r = self.get('/idx/')
+        self.assertEqual((r.status, r.body), (200, b'start page\n'))
+        self.assertEqual(self.get('/typed/x.data').header('Content-Type'), 'text/x-typed')
+        self.assertEqual(self.get('/x.data').header('Content-Type'), 'application/octet-stream')
+        self.assertEqual(self.get('/typed/').status, 403)
 
     def test_error_document_text(self):
         r = self.get('/nothing-here')
