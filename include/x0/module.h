@@ -61,7 +61,8 @@ extern "C" {
  * @param cmd     where the directive is (file, line, server, container, pools)
  * @param dir_cfg this module's per-directory config for the enclosing scope
  *                (the server's defaults outside any container)
- * @param argc, argv the arguments, unquoted, with ${VAR} expanded; they live
+ * @param argc    the number of arguments
+ * @param argv    the arguments, unquoted, with ${VAR} expanded; they live
  *                in cmd->pool, as long as the configuration
  * @return NULL on success, or an error message (the core prefixes FILE:LINE:);
  *         allocate it in cmd->temp_pool or use a literal
