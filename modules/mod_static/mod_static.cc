@@ -258,7 +258,9 @@ int static_locate(x0_request_t* r, static_target* t)
                    (len > 0 && rel[len - 1] == '/');
     while (len > 0 && rel[len - 1] == '/')
         --len;
-    t->rel = apr_pstrndup(r->pool, rel, len);
+    // A file's path is the tail of r->filename as it is; only a directory's
+    // trailing slash needs a copy without it.
+    t->rel = rel[len] == '\0' ? rel : apr_pstrndup(r->pool, rel, len);
     t->root = r->context_root;
     t->root_fd = static_root_fd(r, t->root);
     if (t->root_fd < 0) {
