@@ -73,7 +73,7 @@ struct x0_conn_t {
     int aborted;                      /**< a write failed: the client is gone */
 };
 
-/** Called when the output side drained after X0_FLOW_STOP, or on a timer. */
+/** Called when the output side drained after a pass returned X0_FLOW_STOP. */
 typedef void (*x0_resume_fn)(x0_request_t* r);
 
 struct x0_request_t {
