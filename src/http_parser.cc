@@ -421,9 +421,15 @@ parse_status request_parser::take_field_line(const char* line, apr_size_t len)
     return parse_status::need_more;
 }
 
-/** Is @a v a list of one or more equal decimal lengths ("5" or "5, 5")? */
+/**
+ * Is @a v a list of one or more equal decimal lengths ("5" or "5, 5"),
+ * equal to @a first (the first length of earlier fields) if that is set?
+ * An empty field is invalid even after a valid one.
+ */
 static bool valid_content_length(const char* v, const char** first)
 {
+    if (!*v)
+        return false;
     for (const char* p = v; *p;) {
         while (*p == ' ' || *p == '\t' || *p == ',')
             ++p;

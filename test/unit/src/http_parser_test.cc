@@ -615,6 +615,9 @@ TEST(http_parser, ambiguous_body_framing_is_rejected)
     CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: -1\r\n")));
     CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: 1x\r\n")));
     CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: \r\n")));
+    // An empty field after a valid one (found by the request_parser fuzzer).
+    CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: 3, 3\r\nContent-Length:\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: 3\r\nContent-Length: ,\r\n")));
     CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: +5\r\n")));
     CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: 1234567890123456789\r\n")));
     CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: gzip\r\n")));
