@@ -180,16 +180,15 @@ static int run_hooks(x0_request_t* r)
 /**
  * ErrorDocument with a local path: serve that path in place of the error
  * page, with the error's status (httpd's internal redirect, without a
- * second request record). A path that fails too gets the plain page.
+ * second request record). Returns what its handler returned, or the
+ * status when the path does not map to anything.
  */
-static bool serve_error_document(x0_request_t* r, int status, const char* target)
+static int serve_error_document(x0_request_t* r, int status, const char* target)
 {
-    if (target[0] != '/' || state_of(r)->error_redirected)
-        return false;
-    state_of(r)->error_redirected = true;
     const char* path;
     if (normalize_path(r->pool, target, &path) != 0)
-        return false;
+        return status;
+    state_of(r)->error_redirected = true;
     r->status = status;
     r->uri = target;
     r->path = path;
@@ -208,9 +207,8 @@ static bool serve_error_document(x0_request_t* r, int status, const char* target
     if (allow)
         apr_table_setn(r->headers_out, "Allow", allow);
     if (walk(r) != X0_OK || !r->filename)
-        return false;
-    int rv = run_handler(r);
-    return rv == X0_OK && state_of(r)->head_sent;
+        return status;
+    return run_handler(r);
 }
 
 /**
@@ -226,8 +224,13 @@ static void prepare_error_chain(x0_request_t* r)
     run_insert_error_filter(r);
 }
 
-/** An error status before anything was sent: ErrorDocument, or x0's page. */
-static void send_error(x0_request_t* r, int status)
+/**
+ * Answer @a status before anything was sent: the ErrorDocument, or x0's
+ * page. Returns X0_OK when the answer has gone down the chain, or what the
+ * handler of a local ErrorDocument returned when it did not finish (it
+ * suspended, or failed after it had begun).
+ */
+static int answer_error(x0_request_t* r, int status)
 {
     prepare_error_chain(r);
     auto* dir = static_cast<core_dir_config*>(x0_get_dir_config(r, &core_module));
@@ -235,38 +238,38 @@ static void send_error(x0_request_t* r, int status)
                     ? static_cast<const char*>(apr_hash_get(dir->error_documents, &status,
                                                             sizeof(int)))
                     : nullptr;
-    if (doc && *doc) {
-        if (doc[0] == '/' && serve_error_document(r, status, doc))
-            return;
-        if (strstr(doc, "://")) {
-            // httpd answers a remote ErrorDocument with a redirect to it.
-            apr_table_clear(r->headers_out);
-            apr_table_setn(r->headers_out, "Location", doc);
-            status = 302;
-        } else if (doc[0] != '/') {
-            send_error_body(r, status, doc);
-            return;
-        }
+    if (doc && doc[0] == '/' && !state_of(r)->error_redirected) {
+        int rv = serve_error_document(r, status, doc);
+        if (rv == X0_SUSPENDED || state_of(r)->head_sent)
+            return rv;
+        // The page failed too: x0's own, with the first status (httpd).
+    } else if (doc && strstr(doc, "://")) {
+        // httpd answers a remote ErrorDocument with a redirect to it.
+        apr_table_clear(r->headers_out);
+        apr_table_setn(r->headers_out, "Location", doc);
+        status = 302;
+    } else if (doc && *doc && doc[0] != '/') {
+        send_error_body(r, status, doc);
+        return X0_OK;
     }
     x0_send_error_response(r, status);
+    return X0_OK;
 }
 
 int request_run(x0_request_t* r)
 {
     int rv = run_hooks(r);
+    if (rv >= 100 && !state_of(r)->head_sent)
+        rv = answer_error(r, rv);
     if (rv == X0_SUSPENDED)
         return X0_SUSPENDED;
     if (rv >= 100) {
-        if (!state_of(r)->head_sent) {
-            send_error(r, rv);
-        } else {
-            // Too late for an error page: end the body as broken (the chunk
-            // filter then withholds the last chunk) and close.
-            r->connection->keepalive = 0;
-            apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-            APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_error_create(rv, bb->bucket_alloc));
-            x0_pass_brigade(r->output_filters, bb);
-        }
+        // Too late for an error page: end the body as broken (the chunk
+        // filter then withholds the last chunk) and close.
+        r->connection->keepalive = 0;
+        apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+        APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_error_create(rv, bb->bucket_alloc));
+        x0_pass_brigade(r->output_filters, bb);
     } else if (!state_of(r)->head_sent) {
         // The handler sent nothing at all: an empty body still needs its head.
         apr_bucket_brigade* bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);

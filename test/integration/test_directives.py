@@ -76,6 +76,12 @@ ErrorDocument 404 "Nothing here"
 <Location /errors-local>
     ErrorDocument 404 /errors/404.html
 </Location>
+<Location /errors-stream>
+    ErrorDocument 404 /hello
+</Location>
+<Location /errors-missing>
+    ErrorDocument 404 /errors/not-there.html
+</Location>
 <Location /errors-remote>
     ErrorDocument 404 http://example.com/missing
 </Location>
@@ -141,6 +147,22 @@ ErrorDocument 404 "Nothing here"
         r = self.get('/errors-local/missing', method='HEAD')
         self.assertEqual((r.status, r.body), (404, b''))
         self.assertEqual(r.header('Content-Length'), str(len(b'custom not found page\n')))
+
+    def test_error_document_served_by_a_streaming_handler(self):
+        with self.conn() as c:
+            c.request('GET', '/errors-stream/missing')
+            r = c.read_response()
+            self.assertEqual(r.status, 404, r)
+            self.assertEqual(r.framing, 'chunked', r)
+            self.assertTrue(r.body.startswith(b'hello, world 1\n'), r.body[:60])
+            c.request('GET', '/b.txt')  # the connection is still in step
+            r = c.read_response()
+            self.assertEqual((r.status, r.body), (200, b'b\n'))
+
+    def test_error_document_that_is_missing_too_gets_x0s_page(self):
+        r = self.get('/errors-missing/nothing')
+        self.assertEqual(r.status, 404, r)
+        self.assertIn(b'<h1>Not Found</h1>', r.body)
 
     def test_error_document_url_redirects(self):
         r = self.get('/errors-remote/missing')
