@@ -637,7 +637,7 @@ const char* if_define(parser& ps, source& src, int line, int argc, const char* c
         ++name;
     if (!*name)
         return fail(ps, src, line, arg_count_error(ps.ptemp, &ifdefine_syntax));
-    bool defined = apr_table_get(defines, name) != nullptr;
+    bool defined = is_defined(name);
     return parse_block(ps, src, "IfDefine", line, defined == negate);
 }
 
