@@ -20,6 +20,18 @@
  * files send it), the parts are made of bucket copies instead, which share
  * the data; a body that comes in several passes has its parts sent in
  * ascending order.
+ *
+ * Buckets of unknown length (a pipe, a socket) must be read to be cut, and
+ * nothing may wait for their source (bucket_read.h). At header time those
+ * in the first brigade are read without waiting, at most stream_piece bytes
+ * in all: when they all end there, the body is cut as any other; when one
+ * has nothing yet or more than that, the body is a live stream and goes out
+ * whole as a 200 (14.2 lets a server ignore Range), its waiting done in
+ * CORE_OUT. One that comes in a later pass is read without blocking, at most
+ * stream_piece bytes before what is cut so far is passed on; when its source
+ * has nothing yet, what is cut goes on with a FLUSH, the rest is held (from
+ * that bucket on, in order) and the filter returns X0_FLOW_STOP. Its next
+ * call, whatever it brings (a lone FLUSH will do), starts with what it held.
  */
 #include <algorithm>
 #include <apr_date.h>
@@ -28,6 +40,7 @@
 #include <cstring>
 #include <strings.h>
 
+#include "bucket_read.h"
 #include "core_config.h"
 #include "core_filters.h"
 #include "range_parser.h"
@@ -39,6 +52,9 @@ namespace {
 
 /** Room for "FIRST-LAST/LENGTH\r\n\r\n" with 64-bit numbers. */
 constexpr apr_size_t range_line_max = 3 * 20 + 8;
+
+/** Read from sources of unknown length in one call before passing on what is cut. */
+constexpr apr_size_t stream_piece = 64 * 1024;
 
 struct range_ctx {
     byte_range* ranges;       /**< sorted, disjoint, not touching */
@@ -52,6 +68,7 @@ struct range_ctx {
     bool reorder;             /**< multipart, asked for out of ascending order */
     bool unsatisfiable;       /**< 416: the original body is dropped */
     bool ended;               /**< EOS or ERROR went by: drop anything after it */
+    apr_bucket_brigade* held; /**< from a source with nothing yet on; created when needed */
 };
 
 /** How many fields named @a name @a t holds. */
@@ -154,8 +171,29 @@ bool start_multipart(x0_request_t* r, range_ctx* ctx)
     return true;
 }
 
+/**
+ * Learn the length of every bucket in @a bb without waiting, reading at
+ * most stream_piece bytes from sources. False when a source has nothing yet,
+ * more than that, or fails (CORE_OUT meets the error in its turn). What was
+ * read stays in place, in order, either way.
+ */
+bool read_ahead(apr_bucket_brigade* bb)
+{
+    apr_size_t budget = stream_piece;
+    for (apr_bucket* b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b)) {
+        if (!length_unknown(b))
+            continue;
+        apr_size_t added;
+        if (read_unknown(b, &added) != APR_SUCCESS || added > budget)
+            return false;
+        budget -= added;  // the rest of the source follows b: the next turn reads it
+    }
+    return true;
+}
+
 /** Header time: the state for a response to cut, or NULL to leave it whole. */
-range_ctx* start(x0_request_t* r)
+range_ctx* start(x0_request_t* r, apr_bucket_brigade* bb)
 {
     // 14.2: Range is defined for GET; only a whole representation (200)
     // whose length is known now can be cut and framed.
@@ -197,6 +235,10 @@ range_ctx* start(x0_request_t* r)
         x0_set_content_length(r, 0);
         return ctx;
     }
+    // A live stream is not waited for to be cut: the whole 200 goes out as
+    // it comes (a 416 reads nothing, so it stands).
+    if (!read_ahead(bb))
+        return nullptr;
     if (count > 1 && !start_multipart(r, ctx))
         return nullptr;
     for (int i = 1; i < count; ++i)
@@ -230,10 +272,12 @@ apr_status_t split(apr_bucket* b, apr_off_t at)
     auto point = static_cast<apr_size_t>(at);
     apr_status_t rv = apr_bucket_split(b, point);
     if (rv == APR_ENOTIMPL) {
-        // As apr_brigade_partition does: reading morphs such a bucket into one that splits.
+        // As apr_brigade_partition does: reading morphs such a bucket into
+        // one that splits. Its length is known, so its data is at hand: a
+        // read that would wait is an error, never a wait.
         const char* data;
         apr_size_t len;
-        rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+        rv = apr_bucket_read(b, &data, &len, APR_NONBLOCK_READ);
         if (rv == APR_SUCCESS)
             rv = apr_bucket_split(b, point);
     }
@@ -324,7 +368,7 @@ apr_status_t copy_piece(apr_bucket* b, apr_off_t skip, apr_off_t take, apr_bucke
     if (rv == APR_ENOTIMPL) {
         const char* data;
         apr_size_t len;
-        rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+        rv = apr_bucket_read(b, &data, &len, APR_NONBLOCK_READ);  // as in split()
         if (rv == APR_SUCCESS)
             rv = apr_bucket_copy(b, &c);
     }
@@ -367,13 +411,8 @@ apr_status_t send_in_order(range_ctx* ctx, apr_bucket_brigade* bb, apr_pool_t* p
             return APR_INCOMPLETE;  // broken off: no complete multipart body
         if (APR_BUCKET_IS_METADATA(b))
             continue;
-        if (b->length == static_cast<apr_size_t>(-1)) {
-            const char* data;
-            apr_size_t len;
-            apr_status_t rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
-            if (rv != APR_SUCCESS)
-                return rv;
-        }
+        if (length_unknown(b))
+            return APR_INCOMPLETE;  // start() read every source to its end; never wait here
         total += static_cast<apr_off_t>(b->length);
     }
     if (total != ctx->length)
@@ -464,13 +503,51 @@ void end_body(x0_filter_t* f, range_ctx* ctx, apr_bucket* eos)
                                                                  eos->list));
 }
 
+/**
+ * Stop before @a b: pass what is before it on now (with a FLUSH), and keep
+ * @a b and what follows it in ctx->held. The filter's status follows.
+ */
+apr_status_t pass_before(x0_filter_t* f, range_ctx* ctx, apr_bucket_brigade* bb, apr_bucket* b)
+{
+    if (!ctx->held)
+        ctx->held = apr_brigade_create(f->r->pool, bb->bucket_alloc);
+    apr_status_t rv = hold_from(b, bb, ctx->held, f->r->pool);
+    // Each call that finds the source still empty adds the FLUSH it was
+    // driven with: one in a row is as good as many.
+    for (apr_bucket* e = APR_BRIGADE_FIRST(ctx->held); e != APR_BRIGADE_SENTINEL(ctx->held);) {
+        apr_bucket* next = APR_BUCKET_NEXT(e);
+        if (APR_BUCKET_IS_FLUSH(e) && next != APR_BRIGADE_SENTINEL(ctx->held)
+            && APR_BUCKET_IS_FLUSH(next))
+            apr_bucket_delete(e);
+        e = next;
+    }
+    if (rv == APR_SUCCESS) {
+        APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_flush_create(bb->bucket_alloc));
+        rv = x0_pass_brigade(f->next, bb);
+    }
+    apr_brigade_cleanup(bb);
+    if (rv != APR_SUCCESS && rv != X0_FLOW_STOP)
+        apr_brigade_cleanup(ctx->held);  // errors are final: nothing more goes out
+    return rv;
+}
+
+/** Whether @a bb holds an EOS: a handler that has passed it never passes again. */
+bool has_eos(apr_bucket_brigade* bb)
+{
+    for (apr_bucket* b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb);
+         b = APR_BUCKET_NEXT(b))
+        if (APR_BUCKET_IS_EOS(b))
+            return true;
+    return false;
+}
+
 } // namespace
 
 apr_status_t byterange_filter(x0_filter_t* f, apr_bucket_brigade* bb)
 {
     auto* ctx = static_cast<range_ctx*>(f->ctx);
     if (!ctx) {
-        ctx = start(f->r);
+        ctx = start(f->r, bb);
         if (!ctx) {
             x0_remove_output_filter(f);
             return x0_pass_brigade(f->next, bb);
@@ -484,6 +561,10 @@ apr_status_t byterange_filter(x0_filter_t* f, apr_bucket_brigade* bb)
                 return rv;
         }
     }
+    if (ctx->held && !APR_BRIGADE_EMPTY(ctx->held))
+        APR_BRIGADE_PREPEND(bb, ctx->held);  // what waited goes first
+    bool stopped = false;        // a pass in this call answered X0_FLOW_STOP
+    apr_size_t streamed = 0;     // bytes read from sources in this call
     apr_bucket* kept = nullptr;  // the last data kept in this brigade
     apr_bucket* b = APR_BRIGADE_FIRST(bb);
     while (b != APR_BRIGADE_SENTINEL(bb)) {
@@ -510,21 +591,51 @@ apr_status_t byterange_filter(x0_filter_t* f, apr_bucket_brigade* bb)
             b = next;
             continue;
         }
-        if (b->length == static_cast<apr_size_t>(-1)) {
-            // Learn its length; a pipe or socket bucket leaves its rest behind it.
-            const char* data;
-            apr_size_t len;
-            apr_status_t rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
-            if (rv != APR_SUCCESS)
+        if (length_unknown(b)) {
+            apr_size_t added = 0;
+            apr_status_t rv = streamed < stream_piece ? read_unknown(b, &added) : APR_INCOMPLETE;
+            if (rv == APR_INCOMPLETE) {
+                // Fixed memory: what is cut so far goes on before more is read.
+                // A handler that has passed its EOS never passes again, so
+                // with the EOS in hand go on even when told to stop.
+                rv = pass_before(f, ctx, bb, b);
+                if (rv == X0_FLOW_STOP && !has_eos(ctx->held))
+                    return X0_FLOW_STOP;
+                if (rv != APR_SUCCESS && rv != X0_FLOW_STOP)
+                    return rv;
+                stopped = stopped || rv == X0_FLOW_STOP;
+                APR_BRIGADE_CONCAT(bb, ctx->held);
+                streamed = 0;
+                kept = nullptr;  // it went on
+                b = APR_BRIGADE_FIRST(bb);
+                continue;
+            }
+            if (APR_STATUS_IS_EAGAIN(rv)) {
+                // Nothing from the source yet. XXX: nothing calls this filter
+                // again when the source becomes readable (issue 7 part 1,
+                // the connection layer): only the handler's next pass does.
+                // A handler that has passed its EOS never passes again and
+                // its request would end (EOR on the connection chain) with
+                // the rest still here: so that a short body is never followed
+                // by another response, this connection closes after it.
+                f->c->keepalive = 0;
+                rv = pass_before(f, ctx, bb, b);
+                return rv == APR_SUCCESS ? X0_FLOW_STOP : rv;
+            }
+            if (rv != APR_SUCCESS) {
+                apr_brigade_cleanup(bb);
                 return rv;
-            next = APR_BUCKET_NEXT(b);
+            }
+            streamed += added;
+            next = APR_BUCKET_NEXT(b);  // the rest of the source, after b
         }
         apr_status_t rv = cut(ctx, b, &kept);
         if (rv != APR_SUCCESS)
             return rv;
         b = next;
     }
-    return x0_pass_brigade(f->next, bb);
+    apr_status_t rv = x0_pass_brigade(f->next, bb);
+    return rv == APR_SUCCESS && stopped ? X0_FLOW_STOP : rv;
 }
 
 } // namespace x0

@@ -11,8 +11,16 @@
  * Metadata buckets stay in place until everything before them is written:
  * deleting an EOR bucket destroys its request, so a request's memory lives
  * exactly until its last byte is on the wire.
+ *
+ * Buckets of unknown length (a pipe, a socket, CHUNK's framed source) are
+ * never read by a pass: they join the pending output as they are, and
+ * output_write reads them where they lie, without blocking, as the socket
+ * drains -- so their data is pulled no faster than the client takes it, and
+ * what a read leaves behind stays in place. When such a source has nothing
+ * yet, writing stops there (source_wait) until it is called again.
  */
 #include "core_output.h"
+#include "bucket_read.h"
 #include "x0/http.h"
 
 #include <apr_portable.h>
@@ -91,11 +99,11 @@ apr_status_t consume(output_state* out, apr_size_t sent)
             continue;
         }
         if (b->length == 0) {
-            apr_bucket_delete(b);  // an empty file read into an empty heap bucket
+            apr_bucket_delete(b);  // an empty file read into an empty heap bucket, a source's end
             continue;
         }
-        if (sent == 0)
-            return APR_SUCCESS;
+        if (sent == 0 || length_unknown(b))
+            return APR_SUCCESS;  // nothing of a source not read yet was written
         if (b->length > sent) {
             apr_bucket_split(b, sent);
             out->pending_memory -= sent;
@@ -137,6 +145,20 @@ void block(output_state* out)
     out->on_blocked(out->owner);
 }
 
+/**
+ * The source of @a b has nothing now. Not blocked: arming the write watcher
+ * would fire at once on a writable socket and spin.
+ * XXX: nothing watches source_fd yet (the connection layer, issue 7 part 1):
+ * until it does, the rest of this response goes out only when output_write
+ * runs again for another reason (the client's next request, writability
+ * after a blocked write), else the connection's timeout ends it.
+ */
+void wait_for_source(output_state* out, const apr_bucket* b)
+{
+    out->source_wait = true;
+    out->source_fd = source_fd(b);
+}
+
 /** Gather the memory run at the head of pending into one sendmsg. */
 apr_status_t write_memory(output_state* out, apr_size_t* budget)
 {
@@ -155,8 +177,21 @@ apr_status_t write_memory(output_state* out, apr_size_t* budget)
             if (rv != APR_SUCCESS)
                 return fail(out, rv);
             b = APR_BUCKET_PREV(next);
+        } else if (length_unknown(b)) {
+            // In place: the rest of its data follows it in pending.
+            apr_size_t added;
+            apr_status_t rv = read_unknown(b, &added);
+            if (APR_STATUS_IS_EAGAIN(rv)) {
+                wait_for_source(out, b);  // what is gathered before it goes now
+                break;
+            }
+            if (rv != APR_SUCCESS)
+                return fail(out, rv);
+            out->pending_memory += added;
+            next = APR_BUCKET_NEXT(b);
         }
-        if (!APR_BUCKET_IS_METADATA(b)) {
+        if (!APR_BUCKET_IS_METADATA(b) && b->length > 0) {
+            // Memory of known length: a read never waits.
             const char* data;
             apr_size_t len;
             apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
@@ -238,7 +273,10 @@ void output_init(output_state* out, int fd, void (*on_blocked)(void*), void* own
     out->pending_requests = 0;
     out->blocked = false;
     out->flow_stopped = false;
+    out->source_wait = false;
+    out->source_fd = -1;
     out->error = APR_SUCCESS;
+    out->request_end = apr_brigade_create(p, ba);
     apr_pool_pre_cleanup_register(p, out, drop_pending);
 }
 
@@ -247,8 +285,10 @@ apr_status_t output_write(output_state* out)
     if (out->error != APR_SUCCESS)
         return out->error;
     out->blocked = false;
+    out->source_wait = false;
+    out->source_fd = -1;
     apr_size_t budget = write_budget;
-    while (!APR_BRIGADE_EMPTY(out->pending) && !out->blocked) {
+    while (!APR_BRIGADE_EMPTY(out->pending) && !out->blocked && !out->source_wait) {
         if (budget == 0) {
             block(out);  // yield to the other connections; writability brings us back
             break;
@@ -288,16 +328,19 @@ apr_status_t write_brigade(x0_filter_t* f, apr_bucket_brigade* bb)
             apr_bucket_destroy(b);
             continue;
         }
-        if (is_memory(b)) {
-            if (b->length == static_cast<apr_size_t>(-1)) {
-                const char* data;
-                apr_size_t len;
-                apr_status_t rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
-                if (rv != APR_SUCCESS) {
-                    apr_bucket_destroy(b);
-                    return fail(out, rv);
-                }
+        if (length_unknown(b)) {
+            // Not read here (see the top): its data is pulled as the socket
+            // takes it, so start writing now, as for a FLUSH. A pipe or a
+            // socket cannot be set aside and needs not: it holds no
+            // borrowed memory.
+            apr_status_t rv = apr_bucket_setaside(b, out->pending->p);
+            if (rv != APR_SUCCESS && rv != APR_ENOTIMPL) {
+                apr_bucket_destroy(b);
+                apr_brigade_cleanup(bb);
+                return fail(out, rv);
             }
+            flush = true;
+        } else if (is_memory(b)) {
             if (b->length == 0) {
                 apr_bucket_destroy(b);
                 continue;

@@ -4,7 +4,9 @@
  * Buckets the socket did not take are kept on the connection (transient ones
  * set aside, file buckets as they are: an fd and an offset). Memory buckets
  * count against a bound; past it a pass answers X0_FLOW_STOP and the
- * connection resumes the producer when the socket drains.
+ * connection resumes the producer when the socket drains. Buckets of unknown
+ * length (pipes, sockets) are kept unread and read as the socket drains; one
+ * whose source has nothing yet stops the writing (source_wait).
  */
 #ifndef X0_CORE_OUTPUT_H
 #define X0_CORE_OUTPUT_H
@@ -25,7 +27,26 @@ struct output_state {
     int pending_requests;         /**< EOR buckets in pending: requests not yet fully sent */
     bool blocked;                 /**< the socket is full (or this turn's budget is spent) */
     bool flow_stopped;            /**< a producer was told X0_FLOW_STOP */
+    /**
+     * The first unwritten bucket is a pipe or socket whose source has nothing
+     * yet: output_write stopped there without blocking and without arming
+     * anything (on_blocked is not called). Call output_write again when
+     * source_fd is readable.
+     * XXX: the connection does not watch source_fd yet (issue 7 part 1, the
+     * connection layer); until it does, such a response stalls until
+     * output_write runs for another reason or the timeout closes it.
+     */
+    bool source_wait;
+    int source_fd;                /**< what source_wait waits for; -1 if unknown */
     apr_status_t error;           /**< the write error that ended this connection's output */
+    /**
+     * The brigade request_end passes each EOR in: the connection's, because
+     * the EOR destroys the request pool inside that very pass. Empty between
+     * passes. XXX: belongs in conn_active; it is here, created once per
+     * activation by output_init, until the connection layer is reworked
+     * (issue 7, part 1).
+     */
+    apr_bucket_brigade* request_end;
 };
 
 /** Past this much pending memory a pass answers X0_FLOW_STOP. */
@@ -61,9 +82,10 @@ void output_init(output_state* out, int fd, void (*on_blocked)(void*), void* own
                  apr_pool_t* p, apr_bucket_alloc_t* ba);
 
 /**
- * Write what the socket takes. Returns APR_SUCCESS (all written or blocked;
- * out->blocked says which), or an error when the client is gone (everything
- * pending is dropped then).
+ * Write what the socket takes, reading buckets of unknown length in place
+ * without blocking. Returns APR_SUCCESS (all written, blocked, or waiting for
+ * a source; out->blocked and out->source_wait say which), or an error when
+ * the client is gone or a source failed (everything pending is dropped then).
  */
 apr_status_t output_write(output_state* out);
 

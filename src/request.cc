@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "config.h"
+#include "connection.h"
 #include "core_config.h"
 #include "hooks.h"
 #include "core_request.h"
@@ -301,11 +302,12 @@ void request_fail(x0_request_t* r, int status)
 void request_end(x0_request_t* r)
 {
     x0_conn_t* c = r->connection;
-    // The brigade lives in the request pool, which the EOR may destroy
-    // inside this very pass: do not touch bb afterwards.
-    apr_bucket_brigade* bb = apr_brigade_create(r->pool, c->bucket_alloc);
+    // The connection's brigade, not one from r->pool: the EOR may destroy
+    // r->pool inside this very pass. One per connection, reused.
+    apr_bucket_brigade* bb = active_of(c)->out.request_end;
     APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_eor_create(c->bucket_alloc, r));
     x0_pass_brigade(c->output_filters, bb);
+    apr_brigade_cleanup(bb);  // empty after any pass (filter.h); kept so for the next one
 }
 
 void request_destroy(x0_request_t* r)

@@ -34,7 +34,9 @@ CLOSE_WAIT = 30 if x0test.WRAPPER else 6     # s to wait for EOF (nginx lingers 
 BIG_SEND = 64 * 1024                         # bytes above which a send runs in a thread
 
 ECHO_LOCATION = '<Location /echo>\n    SetHandler echo\n</Location>\n'
-X0_DIRECTIVES = {'LimitRequestBody': str(cc.LIMIT)}
+# KeepAliveTimeout longer than CLOSE_WAIT: else a connection that x0d keeps
+# open would time out within CLOSE_WAIT and pass for one that it closed.
+X0_DIRECTIVES = {'LimitRequestBody': str(cc.LIMIT), 'KeepAliveTimeout': '60'}
 
 
 # ---------------------------------------------------------------- one case
@@ -152,8 +154,39 @@ def check_closed(conn, out, why):
     return not out.problems
 
 
+def check_kept_open(conn, sender, out, subst):
+    """The connection stays open: cc.KEEP_PROBE is answered on it."""
+    sender.wait()
+    if conn.eof:
+        out.closed = True
+        out.problems.append('connection closed after the last response; want it kept open')
+        return
+    request, want = cc.KEEP_PROBE
+    try:
+        conn.send(request)
+    except OSError as e:
+        out.closed = True
+        out.problems.append('connection not kept open: sending a GET after the last '
+                            'response failed: %s' % e)
+        return
+    kind, r, interim = read_step(conn, (want,))
+    if kind == 'eof':
+        out.closed = True
+        out.problems.append('connection closed after the last response; want it kept open '
+                            '(a GET sent then got no answer)')
+        return
+    why = matches(want, kind, r, interim, subst)
+    if why:
+        out.problems.append('a GET sent after the last response (to see that the connection '
+                            'is still open): got %s: %s' % (label(kind, r, interim), why))
+        return
+    out.closed = False
+
+
 def run_steps(port, steps, close, subst):
-    """Run @steps on a fresh connection to @port; an Outcome."""
+    """Run @steps on a fresh connection to @port; an Outcome.  @close: True,
+    EOF must follow the last response; False, the connection must stay open
+    (cc.KEEP_PROBE is answered); None, not checked."""
     out = Outcome()
     try:
         conn = Conn(port, timeout=TIMEOUT)
@@ -200,6 +233,8 @@ def run_steps(port, steps, close, subst):
             check_closed(conn, out, 'the last response')
         elif close and not out.closed:
             out.problems.append('connection not closed after the last response')
+        elif close is False:
+            check_kept_open(conn, sender, out, subst)
         return out
     finally:
         sender.wait()
@@ -266,6 +301,8 @@ def describe(case):
             lines.append('  want %s' % ' | or '.join(str(a) for a in alts))
     if case.close:
         lines.append('  then the connection closes')
+    elif case.close is False:
+        lines.append('  then the connection stays open (a GET of /abc.txt is answered)')
     return '\n'.join(lines)
 
 
@@ -405,7 +442,8 @@ def report(x0_results, ng_results, nginx_version=''):
             sum(differ(a, b) for a, b in sel)))
     out.append('')
     out.append('Where they differ (outcome = statuses read in order; `100>200` is an '
-               'interim 100 then 200; `+close` = EOF right after; `EOF` = closed instead '
+               'interim 100 then 200; `+close` = EOF right after; `+open` = still open '
+               '(a GET sent after the last response was answered); `EOF` = closed instead '
                'of a response; `200(cut)` = body cut short by a close; `malformed` = not '
                'an HTTP/1.x response):')
     out.append('')

@@ -3,17 +3,25 @@ stricter policy, where the issue asks for one) expect back.
 
 A case is a list of steps run on one fresh connection: bytes are sent, an
 expectation reads the next response (or notices that the connection closed
-instead) and checks it.  `close=True` then demands EOF right after the last
-response: recv returns b'' with no further bytes.
+instead) and checks it.  After the last response, `close=True` demands EOF:
+recv returns b'' with no further bytes; `close=False` (the default) demands
+that the connection stays open: a GET of /abc.txt sent then is answered on
+it (KEEP_PROBE).
 
 Two levels of judgement:
-  steps      what x0d must do: the RFC where the RFC is exact, x0's choice
-             (named in `why`) where the RFC leaves room -- or a tuple of
-             alternatives when x0 may take any of them.
-  rfc        where the RFC allows more than x0's policy: the responses the
-             RFC also accepts, judged with the same request bytes.  Used for
+  steps      what x0d does, exactly: one expectation per response (one
+             status, one body) and one close/keep behaviour.  That is the RFC
+             where the RFC is exact, and x0's choice (named in `why`) where
+             the RFC leaves room; where the RFC allows several answers x0 has
+             still chosen one, and a change of that choice must show up here.
+  rfc        where the RFC allows more than x0's answer: the responses the
+             RFC also accepts, judged with the same request bytes (a tuple
+             made by both() lists alternatives for one response).  Used for
              the nginx comparison only (is a difference a policy choice or a
              violation?); None means the RFC is as strict as `steps`.
+             rfc_close: True, or None when the RFC does not say whether the
+             connection closes.  The RFC never demands that a connection
+             stays open, so the keep-alive check is x0's alone.
 
 Requests may contain @ETAG@ (the ETag of /abc.txt) and @RETAG@ (of
 /rand.bin); they are filled in per server, because x0d and nginx make
@@ -392,11 +400,14 @@ CASES = []
 SAME = object()
 
 
-def case(group, name, ref, req, raw, *expects, close=None, rfc=None, rfc_close=SAME,
+def case(group, name, ref, req, raw, *expects, close=False, rfc=None, rfc_close=SAME,
          why=''):
     """raw: bytes sent at once, then @expects read in order; or a list of
-    steps (bytes and expectations interleaved).  rfc: what else the RFC
-    accepts, as a list of expectations (or steps) for the same raw."""
+    steps (bytes and expectations interleaved).  close: True, the connection
+    closes after the last response; False, it stays open (KEEP_PROBE is
+    answered).  rfc: what else the RFC accepts, as a list of expectations
+    (or steps) for the same raw; rfc_close defaults to close when that is
+    True, else to None (not checked)."""
     steps = list(raw) if isinstance(raw, list) else [raw] + list(expects)
     rfc_steps = None
     if rfc is not None:
@@ -404,14 +415,22 @@ def case(group, name, ref, req, raw, *expects, close=None, rfc=None, rfc_close=S
             rfc_steps = list(rfc)
         else:
             rfc_steps = [raw] + list(rfc)
-    if rfc_close is SAME or rfc is None:
-        rfc_close = close
+    elif not close:
+        rfc_steps = list(steps)     # the RFC does not ask for keep-alive
+    if rfc_close is SAME:
+        rfc_close = True if close else None
     CASES.append(Case(group, name, ref, req, steps, close, rfc_steps, rfc_close, why))
 
 
-def both(x0_expect, *alts):
-    """A tuple of acceptable expectations for one response."""
-    return (x0_expect,) + alts
+def both(*alts):
+    """A tuple of expectations the RFC accepts for one response (in `rfc`
+    only: x0's own steps name exactly one)."""
+    return tuple(alts)
+
+
+# What a case with close=False sends after its last response: answered on
+# the same connection, it proves the connection was kept open.
+KEEP_PROBE = (b'GET /abc.txt HTTP/1.1\r\nHost: localhost\r\n\r\n', ABC_OK)
 
 
 # ---- message syntax and parsing (RFC 9112 2-5, RFC 9110 5)
@@ -422,8 +441,8 @@ case(G, 'leading_crlf', '9112 2.2',
      'server SHOULD ignore at least one empty line before the request-line',
      b'\r\n' + get('/abc.txt'), ABC_OK)
 case(G, 'bare_lf', '9112 2.2', 'recipient MAY recognize a single LF as a line terminator',
-     b'GET /abc.txt HTTP/1.1\nHost: localhost\n\n', both(ABC_OK, bad()),
-     why='either answer is conformant')
+     b'GET /abc.txt HTTP/1.1\nHost: localhost\n\n', ABC_OK, rfc=[both(ABC_OK, bad())],
+     why='x0 accepts LF alone in the head (the RFC also allows 400)')
 case(G, 'bare_cr_in_value', '9112 2.2', 'bare CR MUST be treated as invalid (or replaced by SP)',
      b'GET /abc.txt HTTP/1.1\r\nHost: localhost\r\nX-A: a\rb\r\n\r\n', bad(), close=True,
      rfc=[both(bad(), ABC_OK)], rfc_close=None, why='x0 rejects (issue 3)')
@@ -524,7 +543,7 @@ case(G, 'host_empty', '9112 3.3', 'an empty Host is valid (reg-name may be empty
      get('/abc.txt', host=''), ABC_OK, rfc=[both(ABC_OK, bad())],
      why='x0 serves it; rejecting it breaks no MUST')
 case(G, 'http10_without_host', '9112 3.2', 'Host is required of HTTP/1.1 requests only',
-     get('/abc.txt', host=None, version='HTTP/1.0'), ok(ABC))
+     get('/abc.txt', host=None, version='HTTP/1.0'), ok(ABC), close=True)
 case(G, 'absolute_form', '9112 3.2.2', 'server MUST accept the absolute-form',
      get('http://localhost/abc.txt'), ABC_OK)
 case(G, 'absolute_form_host_wins', '9112 3.2.2',
@@ -545,13 +564,18 @@ case(G, 'options_asterisk', '9110 9.3.7',
 case(G, 'asterisk_with_get', '9112 3.2.4', 'asterisk-form is only for OPTIONS',
      get('*'), bad(), close=True, rfc=[any_status(400, 404, 405)], rfc_close=None)
 case(G, 'unknown_method', '9110 9.1', 'unrecognized method: origin server SHOULD respond 501',
-     R('FOO', '/abc.txt'), bad(501), rfc=[any_status(501, 405)])
+     R('FOO', '/abc.txt'), bad(501), close=True, rfc=[any_status(501, 405)], rfc_close=None,
+     why='x0 closes after 501')
 case(G, 'lowercase_method', '9110 9.1', 'methods are case-sensitive: "get" is not GET (SHOULD 501)',
-     R('get', '/abc.txt'), bad(501), rfc=[any_status(501, 405, 400)])
+     R('get', '/abc.txt'), bad(501), close=True, rfc=[any_status(501, 405, 400)],
+     rfc_close=None, why='x0 closes after 501')
 case(G, 'uri_too_long', '9112 3', 'target longer than the server will parse: MUST respond 414',
-     get('/' + 'a' * 9000), bad(414), rfc=[bad(414)])
+     get('/' + 'a' * 9000), bad(414), close=True, rfc=[bad(414)], rfc_close=None,
+     why='x0 closes: it did not read the whole request')
 case(G, 'field_too_large', '6585 5', 'header fields too large: 431 (or 400)',
-     get('/abc.txt', 'X-Big: ' + 'b' * 10000), bad(431), rfc=[any_status(431, 400)])
+     get('/abc.txt', 'X-Big: ' + 'b' * 10000), bad(431), close=True,
+     rfc=[any_status(431, 400)], rfc_close=None,
+     why='x0 closes: it did not read the whole request')
 case(G, 'connection_close', '9112 9.6',
      'close option: server MUST close after the response, process no more',
      get('/abc.txt', 'Connection: close') + get('/abc.txt'), ABC_OK, close=True)
@@ -591,10 +615,12 @@ case(G, 'cl_differ_list', '9112 6.3', 'invalid Content-Length (5, 6): MUST respo
 case(G, 'cl_same_fields', '9110 8.6',
      'identical Content-Length lines: MAY merge, or reject as invalid',
      R('POST', '/echo', 'Content-Length: 5', 'Content-Length: 5', body=b'hello'),
-     both(HELLO_ECHO, bad(closes=True)), why='if rejected as invalid, 6.3 says 400 and close')
+     HELLO_ECHO, rfc=[both(HELLO_ECHO, bad(closes=True))],
+     why='x0 merges them; if rejected as invalid, 6.3 says 400 and close')
 case(G, 'cl_same_list', '9110 8.6', '"Content-Length: 5, 5": MAY accept, or reject as invalid',
      R('POST', '/echo', 'Content-Length: 5, 5', body=b'hello'),
-     both(HELLO_ECHO, bad(closes=True)), why='if rejected as invalid, 6.3 says 400 and close')
+     HELLO_ECHO, rfc=[both(HELLO_ECHO, bad(closes=True))],
+     why='x0 accepts it; if rejected as invalid, 6.3 says 400 and close')
 case(G, 'cl_negative', '9112 6.3', 'invalid Content-Length (-5): MUST respond 400 and close',
      R('POST', '/echo', 'Content-Length: -5', body=b'hello'), bad(), close=True)
 case(G, 'cl_plus', '9112 6.3', 'invalid Content-Length (+5): MUST respond 400 and close',
@@ -609,7 +635,7 @@ case(G, 'cl_empty', '9112 6.3', 'invalid (empty) Content-Length: MUST respond 40
      R('POST', '/echo', 'Content-Length:', body=b'hello'), bad(), close=True)
 case(G, 'cl_overflow', '9112 6.3', 'Content-Length past 2^64: invalid, 400 and close (or 413)',
      R('POST', '/echo', 'Content-Length: 99999999999999999999999', body=b'hello'),
-     both(bad(), bad(413)), close=True)
+     bad(), close=True, rfc=[both(bad(), bad(413))], why='x0: not a number it can hold, 400')
 case(G, 'cl_leading_zeros', '9110 8.6', 'Content-Length = 1*DIGIT: "005" is 5',
      R('POST', '/echo', 'Content-Length: 005', body=b'hello'), HELLO_ECHO)
 case(G, 'cl_space_before_colon', '9112 5.1', '"Content-Length :" MUST be rejected with 400',
@@ -627,14 +653,16 @@ case(G, 'te_identity', '9112 6.3', 'TE "identity" (not chunked final): MUST resp
 case(G, 'te_unknown_then_chunked', '9112 6.1',
      'unknown transfer coding: SHOULD respond 501 (400 allowed)',
      R('POST', '/echo', 'Transfer-Encoding: gzip, chunked', body=chunked(b'hello')),
-     both(bad(501), bad()), why='x0 answers 501 (15.6.2): the framing itself is sound')
+     bad(501), close=True, rfc=[any_status(501, 400)], rfc_close=None,
+     why='x0 answers 501 (15.6.2): the framing itself is sound; then it closes')
 case(G, 'te_two_fields', '9112 6.1',
      'TE as two lines (gzip / chunked) = "gzip, chunked": 501 or 400',
      R('POST', '/echo', 'Transfer-Encoding: gzip', 'Transfer-Encoding: chunked',
-       body=chunked(b'hello')), both(bad(501), bad()))
+       body=chunked(b'hello')), bad(501), close=True, rfc=[any_status(501, 400)],
+     rfc_close=None, why='as te_unknown_then_chunked')
 case(G, 'te_chunked_twice', '9112 7.1', 'sender MUST NOT apply chunked more than once: reject',
      R('POST', '/echo', 'Transfer-Encoding: chunked, chunked', body=chunked(b'hello')),
-     both(bad(), bad(501)), rfc=[any_status(200, 400, 501)],
+     bad(), close=True, rfc=[any_status(200, 400, 501)], rfc_close=None,
      why='x0 treats a non-final chunked like any other non-final coding (issue 3)')
 case(G, 'te_uppercase', '9112 7', 'transfer-coding names are case-insensitive',
      R('POST', '/echo', 'Transfer-Encoding: CHUNKED', body=chunked(b'hello')), HELLO_ECHO)
@@ -647,8 +675,8 @@ case(G, 'te_in_http10', '9112 6.1',
      'TE in an HTTP/1.0 request: MUST treat framing as faulty, close after',
      R('POST', '/echo', 'Transfer-Encoding: chunked', 'Connection: keep-alive',
        body=chunked(b'hello'), version='HTTP/1.0'),
-     both(bad(), HELLO_ECHO), close=True, rfc=[any_status(200, 400, 501)],
-     why='reject, or process and close: 9112 6.1 reads both ways')
+     HELLO_ECHO, close=True, rfc=[any_status(200, 400, 501)],
+     why='x0 processes it and closes; rejecting it is also read into 9112 6.1')
 case(G, 'chunk_size_2_64', '9112 7.1', 'chunk size 2^64 (wraps to 0 in 64 bits): 400 and close',
      R('POST', '/echo', 'Transfer-Encoding: chunked',
        body=b'10000000000000000\r\nhello\r\n0\r\n\r\n'),
@@ -660,7 +688,7 @@ case(G, 'chunk_size_1_17', '9112 7.1', 'chunk size "1" + 17 hex digits (overflow
 case(G, 'chunk_size_huge', '9112 7.1', 'chunk size 2^64-1 (over any limit): 400 or 413, close',
      R('POST', '/echo', 'Transfer-Encoding: chunked',
        body=b'ffffffffffffffff\r\nhello\r\n0\r\n\r\n'),
-     both(bad(), bad(413)), close=True)
+     bad(), close=True, rfc=[both(bad(), bad(413))], why='x0: a size it cannot hold is 400 (as 2^64), not 413')
 case(G, 'chunk_size_not_hex', '9112 7.1',
      'chunk-size = 1*HEXDIG: "g" is invalid framing, 400 and close',
      R('POST', '/echo', 'Transfer-Encoding: chunked', body=b'g\r\nhello\r\n0\r\n\r\n'),
@@ -695,7 +723,7 @@ case(G, 'chunk_data_no_crlf', '9112 7.1', 'chunk-data must be followed by CRLF: 
 case(G, 'chunk_lf_only', '9112 2.2',
      'bare LF as line end in chunked framing: MAY accept; x0 rejects',
      R('POST', '/echo', 'Transfer-Encoding: chunked', body=b'5\nhello\n0\n\n'),
-     both(bad(closes=True), HELLO_ECHO),
+     bad(), close=True, rfc=[both(bad(closes=True), HELLO_ECHO)], rfc_close=None,
      why='x0 rejects: LF-vs-CRLF disagreement is a smuggling vector')
 case(G, 'chunk_bare_cr', '9112 2.2', 'bare CR in chunked framing is invalid: 400 and close',
      R('POST', '/echo', 'Transfer-Encoding: chunked', body=b'5\r\nhello\r0\r\n\r\n'),
@@ -704,14 +732,15 @@ case(G, 'chunk_ext_too_long', '9112 7.1.1',
      'server limits chunk extensions: 400 (or 413/431) and close',
      R('POST', '/echo', 'Transfer-Encoding: chunked',
        body=b'5;' + b'a' * 20000 + b'\r\nhello\r\n0\r\n\r\n'),
-     both(bad(), bad(413), bad(431)), close=True, rfc=[any_status(200, 400, 413, 431)],
-     rfc_close=None)
+     bad(), close=True, rfc=[any_status(200, 400, 413, 431)], rfc_close=None,
+     why='x0: a chunk-size line over LimitRequestFieldSize is 400')
 case(G, 'trailer_field', '9112 7.1.2', 'a trailer section is part of chunked framing',
      post_chunked('/echo', b'hello', trailers=['X-Trailer: yes']), HELLO_ECHO)
 case(G, 'trailer_content_length', '9110 6.5.1',
      'framing fields in trailers MUST NOT be used for framing',
      post_chunked('/echo', b'hello', trailers=['Content-Length: 100']),
-     both(HELLO_ECHO, bad(closes=True)), why='ignored or rejected; never used')
+     HELLO_ECHO, rfc=[both(HELLO_ECHO, bad(closes=True))],
+     why='x0 ignores it (the RFC also allows rejecting it); never used')
 case(G, 'trailer_obs_fold', '9112 5.2', 'obs-fold in a trailer: reject (or replace by SP)',
      post_chunked('/echo', b'hello', trailers=['X-T: a', ' b']),
      bad(), close=True, rfc=[both(bad(), HELLO_ECHO)], rfc_close=None)
@@ -741,15 +770,17 @@ case(G, 'echo_one_byte_chunks', '9112 7.1', '300 one-byte chunks decode to 300 b
 case(G, 'echo_at_limit', '9110 15.5.14', 'a body of exactly LimitRequestBody bytes is accepted',
      post('/echo', (RAND * 10)[:LIMIT]), ok((RAND * 10)[:LIMIT]))
 case(G, 'limit_content_length', '9110 15.5.14', 'Content-Length over the limit: 413',
-     R('POST', '/echo', 'Content-Length: %d' % (LIMIT + 1)), bad(413))
+     R('POST', '/echo', 'Content-Length: %d' % (LIMIT + 1)), bad(413), close=True,
+     rfc=[bad(413)], rfc_close=None, why='x0 closes rather than read the body')
 case(G, 'limit_chunked_one_chunk', '9110 15.5.14',
      'one chunk over the limit: 413 before any content',
-     post_chunked('/echo', (RAND * 10)[:LIMIT + 1]), bad(413))
+     post_chunked('/echo', (RAND * 10)[:LIMIT + 1]), bad(413), close=True,
+     rfc=[bad(413)], rfc_close=None, why='x0 closes rather than read the body')
 case(G, 'limit_chunked_streamed', '9110 15.5.14',
      'chunked body over the limit: 413, or a streamed response cut short',
      post_chunked('/echo', *[(RAND * 10)[i:i + 8192] for i in range(0, LIMIT + 1, 8192)]),
-     both(bad(413), Aborted(200)),
-     why='mod_echo streams: its 200 may be out before the limit is hit')
+     Aborted(200), close=True, rfc=[both(bad(413), Aborted(200))], rfc_close=None,
+     why='mod_echo streams: its 200 is out before the limit is hit')
 case(G, 'post_static_405', '9110 15.5.6', '405 response MUST include Allow',
      post('/abc.txt', b'hello'), Expect(405, headers={'Allow': Token('GET')}))
 case(G, 'post_module_405', '9110 15.5.6', '405 response MUST include Allow (module)',
@@ -768,28 +799,31 @@ case(G, 'expect_100_chunked', '9110 10.1.1', '100-continue with a chunked body',
 case(G, 'expect_100_static_get', '9110 10.1.1',
      'final status without 100 when the body is not read',
      R('GET', '/abc.txt', 'Content-Length: 5', 'Expect: 100-continue'),
-     ok(ABC, interim=()), rfc=[ok(ABC)], why='x0: no 100 unless the handler reads (issue 3)')
+     ok(ABC, interim=()), close=True, rfc=[ok(ABC)], rfc_close=None,
+     why='x0: no 100 unless the handler reads (issue 3), and close')
 case(G, 'expect_100_post_static', '9110 10.1.1',
      'final status (405) without 100 when the body is not read',
      R('POST', '/abc.txt', 'Content-Length: 5', 'Expect: 100-continue'),
-     Expect(405, interim=()), rfc=[Expect(405)], why='x0: no 100 unless the handler reads')
+     Expect(405, interim=()), close=True, rfc=[Expect(405)], rfc_close=None,
+     why='x0: no 100 unless the handler reads, and close')
 case(G, 'expect_100_over_limit', '9110 10.1.1',
      'final status (413) instead of 100 for a body over the limit',
      R('POST', '/echo', 'Content-Length: %d' % (LIMIT + 1), 'Expect: 100-continue'),
-     Expect(413, interim=()), rfc=[Expect(413)], why='x0: 413 before any 100')
+     Expect(413, interim=()), close=True, rfc=[Expect(413)], rfc_close=None,
+     why='x0: 413 before any 100, and close')
 case(G, 'expect_100_body_sent', '9110 10.1.1', 'MAY omit 100 when the content already arrived',
      post('/echo', b'hello', 'Expect: 100-continue'), ok(b'hello'))
 case(G, 'expect_100_http10', '9110 10.1.1',
      'server MUST NOT send 100 to HTTP/1.0; MUST ignore the expectation',
      post('/echo', b'hello', 'Expect: 100-continue', version='HTTP/1.0'),
-     ok(b'hello', interim=()))
+     ok(b'hello', interim=()), close=True)
 case(G, 'expect_unknown', '9110 10.1.1', 'an expectation other than 100-continue: MAY respond 417',
      R('GET', '/abc.txt', 'Expect: something-else'), bad(417), rfc=[any_status(417, 200)],
      why='x0 answers 417 (issue 3)')
 case(G, 'trailer_too_large', '9112 7.1.2', 'trailers are limited like header fields: 400/413/431',
      post_chunked('/echo', b'hello', trailers=['X-T: ' + 't' * 20000]),
-     both(bad(), bad(413), bad(431)), close=True, rfc=[any_status(200, 400, 413, 431)],
-     rfc_close=None)
+     bad(), close=True, rfc=[any_status(200, 400, 413, 431)], rfc_close=None,
+     why='x0: a trailer field over LimitRequestFieldSize is 400')
 
 # ---- Range requests (RFC 9110 14, 13.1.5)
 G = 'range'
@@ -824,20 +858,19 @@ case(G, 'multipart_order', '9110 14.6', 'parts SHOULD be in the order the ranges
      rget('bytes=20-22,0-2', target='/abc.txt'), multipart(ABC, [(20, 22), (0, 2)]),
      rfc=[multipart(ABC, [(20, 22), (0, 2)], framing=None)])
 case(G, 'overlap_merged', '9110 14.6', 'overlapping ranges MAY be coalesced',
-     rget('bytes=0-9,5-14', target='/abc.txt'),
-     both(partial(ABC, 0, 14), multipart(ABC, [(0, 9), (5, 14)]),
-          multipart(ABC, [(0, 14)])),
+     rget('bytes=0-9,5-14', target='/abc.txt'), partial(ABC, 0, 14),
+     why='x0 coalesces them into one range',
      rfc=[both(partial(ABC, 0, 14), multipart(ABC, [(0, 9), (5, 14)], framing=None),
                multipart(ABC, [(0, 14)], framing=None), whole(ABC))])
 case(G, 'adjacent_merged', '9110 14.6', 'adjacent ranges MAY be coalesced',
-     rget('bytes=0-4,5-9', target='/abc.txt'),
-     both(partial(ABC, 0, 9), multipart(ABC, [(0, 4), (5, 9)]), multipart(ABC, [(0, 9)])),
+     rget('bytes=0-4,5-9', target='/abc.txt'), partial(ABC, 0, 9),
+     why='x0 coalesces them into one range',
      rfc=[both(partial(ABC, 0, 9), multipart(ABC, [(0, 4), (5, 9)], framing=None),
                multipart(ABC, [(0, 9)], framing=None))])
 case(G, 'one_of_two_satisfiable', '9110 14.1.2',
      'unsatisfiable ranges are dropped when one is satisfiable',
-     rget('bytes=0-4,100-200', target='/abc.txt'),
-     both(partial(ABC, 0, 4), multipart(ABC, [(0, 4)])),
+     rget('bytes=0-4,100-200', target='/abc.txt'), partial(ABC, 0, 4),
+     why='x0 sends the one range left as a plain 206',
      rfc=[both(partial(ABC, 0, 4), multipart(ABC, [(0, 4)], framing=None))])
 case(G, 'unsatisfiable', '9110 15.5.17', '416 SHOULD carry Content-Range: bytes */length',
      rget('bytes=200000-300000'), Expect(416, headers={'Content-Range': 'bytes */%d' % N}))
@@ -884,10 +917,12 @@ case(G, 'too_many_ranges', '9110 14.2', 'MAY ignore a Range with many small rang
      why='x0: over MaxRanges (200) -> 200 (issue 3)')
 case(G, 'thousand_overlapping', '9110 14.2',
      '1000 x "0-" (Apache Killer): whole file, 200 or one 206',
-     rget('bytes=' + ','.join(['0-'] * 1000)), both(whole(RAND), partial(RAND, 0, N - 1)),
+     rget('bytes=' + ','.join(['0-'] * 1000)), whole(RAND),
+     why='x0: over MaxRanges (200) -> 200',
      rfc=[both(whole(RAND), partial(RAND, 0, N - 1), Expect(206), Expect(416), bad())])
 case(G, 'hundred_overlapping', '9110 14.6', '100 x "0-": coalesced to one range (or ignored)',
-     rget('bytes=' + ','.join(['0-'] * 100)), both(partial(RAND, 0, N - 1), whole(RAND)),
+     rget('bytes=' + ','.join(['0-'] * 100)), partial(RAND, 0, N - 1),
+     why='x0 coalesces them into one range',
      rfc=[both(partial(RAND, 0, N - 1), whole(RAND), Expect(206), Expect(416))])
 case(G, 'unknown_length', '9110 14.2', 'a response of unknown length is sent whole (200)',
      rget('bytes=0-3', target='/hello'), ok(hello_body()), rfc=[any_status(200, 206)],
@@ -1051,15 +1086,29 @@ case(G, 'bad_framing_then_get', '9112 6.3',
      'after a framing 400 the server MUST close: no second response',
      R('POST', '/echo', 'Content-Length: 5', 'Content-Length: 6', body=b'hello!')
      + get('/abc.txt'), bad(), close=True)
-case(G, 'post_static_100k_then_get', '9112 9.6',
-     'large unread body: discard it or close after the response',
-     post('/abc.txt', RAND) + get('/abc.txt'), Expect(405), both(ABC_OK, CLOSED))
+# An unread body is discarded when all of it is there once the response is
+# made, else the connection closes (http_header.cc, body_settled).  A 100 KiB
+# body in one write is either, depending on how much of it the kernel had
+# delivered by then (the receive window starts at 64 KiB), so the two cases
+# below each fix which one it is.
+case(G, 'post_static_32k_then_get', '9112 9.6',
+     'unread body that arrived with the head: discarded, the next request follows',
+     post('/abc.txt', RAND[:32768]) + get('/abc.txt'), Expect(405), ABC_OK,
+     why='x0 discards a body that is all there')
+LATE_HEAD = R('POST', '/abc.txt', 'Content-Length: %d' % N)
+case(G, 'post_static_100k_late_then_get', '9112 9.6',
+     'unread body still on its way: discard it or close after the response',
+     [LATE_HEAD + RAND[:1000], Expect(405), RAND[1000:] + get('/abc.txt'), CLOSED], close=True,
+     rfc=[LATE_HEAD + RAND[:1000], Expect(405), RAND[1000:] + get('/abc.txt'),
+          both(ABC_OK, CLOSED)], rfc_close=None,
+     why='x0 closes rather than wait for a body nobody reads')
 case(G, 'expect_refused_then_body', '9110 10.1.1',
      'final status without 100: server reads (discards) the body or closes',
      [R('GET', '/abc.txt', 'Content-Length: 5', 'Expect: 100-continue'), ok(ABC, interim=()),
-      b'hello' + get('/abc.txt'), both(ABC_OK, CLOSED)],
+      b'hello' + get('/abc.txt'), CLOSED], close=True,
      rfc=[R('GET', '/abc.txt', 'Content-Length: 5', 'Expect: 100-continue'), ok(ABC),
-          b'hello' + get('/abc.txt'), both(ABC_OK, CLOSED)])
+          b'hello' + get('/abc.txt'), both(ABC_OK, CLOSED)], rfc_close=None,
+     why='x0 answers with Connection: close and closes')
 case(G, 'echo_close', '9112 9.6', 'Connection: close on a POST: close after its response',
      post('/echo', b'hello', 'Connection: close') + get('/abc.txt'), HELLO_ECHO, close=True)
 case(G, 'head_then_echo', '9112 9.3.2', 'HEAD (no content) followed by a POST with a body',
@@ -1077,6 +1126,18 @@ def _check_table():
         assert c.id not in seen, 'duplicate case %s' % c.id
         seen.add(c.id)
         assert c.ref and c.req, c.id
+        # x0's answer is pinned: one expectation per response, one status,
+        # and whether the connection closes.
+        assert c.close in (True, False), '%s: close must be True or False' % c.id
+        assert c.rfc_close in (True, None), '%s: rfc_close must be True or None' % c.id
+        for s in c.steps:
+            assert not isinstance(s, tuple), '%s: alternatives belong in rfc' % c.id
+            assert isinstance(s, (bytes, Expect, Closed, Aborted)), \
+                '%s: %s is no exact expectation' % (c.id, s)
+            if isinstance(s, Expect):
+                assert len(s.status) == 1, '%s: more than one status: %s' % (c.id, s)
+        if isinstance(c.steps[-1], (Closed, Aborted)) or c.steps[-1].closes:
+            assert c.close, '%s: the last step closes, so close=True' % c.id
 
 
 _check_table()

@@ -1,7 +1,11 @@
 """No memory growth: after a warm-up, 100,000 keep-alive requests and
-100,000 new connections leave x0d's VmRSS within 2 MiB."""
+100,000 new connections leave x0d's VmRSS within 2 MiB.  A client that stops
+reading a response made of memory (x0-hello) holds x0d's VmRSS within
+STALL_LIMIT_KIB, other clients are served meanwhile, and the response comes
+complete once it reads.  (Idle connections: test_idle_memory.py.)"""
 
 import re
+import select
 import socket
 import struct
 import time
@@ -98,6 +102,63 @@ class MemoryTest(ServerTestCase):
         self.assertLessEqual(after - warm, LIMIT_KIB,
                              'VmRSS grew %d -> %d KiB over 100k requests + 100k connections'
                              % (warm, after))
+
+
+# GET /hello?n=STALL_LINES: x0-hello passes each "hello, world N" line as a
+# heap bucket of its own, so everything it makes is memory that counts against
+# CORE_OUT's bound.  The response is about 40 MB on the wire (30 MB of body);
+# as buckets it would take some 1.5 GB.  Stopped at the bound, about 8 MB of
+# growth is measured (the bound counts bytes, not the buckets that carry them).
+STALL_LINES = 1500000
+STALL_LIMIT_KIB = 24 * 1024
+
+
+def hello_body(n):
+    return b''.join(b'hello, world %d\n' % i for i in range(1, n + 1))
+
+
+class StalledReaderTest(ServerTestCase):
+    files = {'small.txt': SMALL}
+
+    def rss(self):
+        return x0test.rss_kib(self.server.pid)
+
+    def test_stalled_reader_behind_hello(self):
+        body = hello_body(STALL_LINES)
+        # Warm the allocators with a smaller response read at once.
+        with Conn(self.port, timeout=60) as c:
+            c.request('GET', '/hello?n=100000')
+            self.assertEqual(c.read_response().body, hello_body(100000))
+        before = self.rss()
+        self.assertLess(STALL_LIMIT_KIB * 1024, len(body), 'the bound must be below the size')
+        with Conn(self.port, timeout=60, rcvbuf=4096) as stalled:
+            stalled.request('GET', '/hello?n=%d' % STALL_LINES)
+            self.assertTrue(select.select([stalled.sock], [], [], 60)[0], 'no response started')
+            # The handler runs on the one worker; every request answered on
+            # another connection is a turn of its loop after the handler was
+            # stopped (a handler never stopped makes all 1.5M lines first).
+            peak = before
+            for i in range(5):
+                with Conn(self.port) as other:
+                    other.request('GET', '/small.txt')
+                    r = other.read_response()
+                    self.assertEqual((r.status, r.body), (200, SMALL))
+                    other.request('GET', '/hello?n=%d' % (i + 1))
+                    r = other.read_response()
+                    self.assertEqual((r.status, r.body), (200, hello_body(i + 1)))
+                peak = max(peak, self.rss())
+            print('\nVmRSS KiB: %d before, at most %d while a client did not read '
+                  '/hello?n=%d (%d bytes of body): %+d KiB'
+                  % (before, peak, STALL_LINES, len(body), peak - before))
+            self.assertLess(peak - before, STALL_LIMIT_KIB,
+                            'VmRSS grew %d -> %d KiB behind a client that did not read'
+                            % (before, peak))
+            r = stalled.read_response()
+            self.assertEqual(r.status, 200)
+            if r.body != body:
+                self.fail('stalled response: %d bytes, want %d' % (len(r.body), len(body)))
+            stalled.request('GET', '/small.txt')
+            self.assertEqual(stalled.read_response().body, SMALL)
 
 
 if __name__ == '__main__':

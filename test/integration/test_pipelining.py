@@ -1,10 +1,15 @@
-"""Pipelining: many requests in one write, answered in order, exactly once."""
+"""Pipelining: many requests in one write, answered in order, exactly once;
+and a pipelined batch of memory-producing responses to a client that does not
+read drives x0d into flow control (X0_FLOW_STOP) without holding the batch in
+memory."""
 
 import random
+import select
 import time
 import unittest
 
-from x0test import ServerTestCase, build_request
+import x0test
+from x0test import Conn, ServerTestCase, build_request
 
 FILES = {
     'one.txt': b'one\n',
@@ -12,6 +17,31 @@ FILES = {
     'three.css': b'.three { }\n' * 50,
     'big.bin': random.Random(7).randbytes(256 * 1024),
 }
+
+
+def hello_body(n):
+    """The body of GET /hello?n=N (mod_hello)."""
+    return b''.join(b'hello, world %d\n' % i for i in range(1, n + 1))
+
+
+def wait_readable(sock, timeout):
+    """Block until @sock has bytes to read (or EOF); False after @timeout s."""
+    return bool(select.select([sock], [], [], timeout)[0])
+
+
+# test_flow_control_memory_responses: a batch of x0-hello responses whose
+# lines are each a heap bucket of their own, i.e. memory that counts against
+# CORE_OUT's bound (256 KiB, core_output.h), unlike the file bucket of a
+# static response.  FLOW_REQUESTS responses of about 80 KiB each on the wire
+# (some 12 MB in all) are far more than the kernel's socket buffers take, so
+# the server must stop producing; were it to produce them all, their buckets
+# would take some 370 MB (each ~20-byte line costs hundreds of bytes in
+# buckets and chunk framing).  FLOW_GROWTH_KIB is what a stalled batch may
+# add to x0d's VmRSS: about 12 MB is measured (the 256 KiB bound counts bytes,
+# not the buckets that carry them).
+FLOW_REQUESTS = 40 if x0test.WRAPPER else 150
+FLOW_LINES = 1000 if x0test.WRAPPER else 3000
+FLOW_GROWTH_KIB = 32 * 1024
 
 
 def plan(n, seed=3, missing_at=None):
@@ -95,15 +125,63 @@ class PipeliningTest(ServerTestCase):
             self.assertTrue(c.still_open(0.3))
 
     def test_pipelined_big_responses(self):
-        # the client reads only after sending everything: back-pressure on the
-        # server side must not reorder, drop or mix responses
+        # The client reads only once the server has started answering: a
+        # blocked socket must not reorder, drop or mix file responses.  (File
+        # bodies do not count against the output bound, so this never reaches
+        # flow control: test_flow_control_memory_responses does.)
         items = [('GET', '/big.bin', 200, FILES['big.bin']), ('HEAD', '/big.bin', 200, b''),
                  ('GET', '/one.txt', 200, FILES['one.txt'])] * 10
         raw = b''.join(build_request(m, p) for m, p, _, _ in items)
-        with self.conn() as c:
+        with self.conn(rcvbuf=4096) as c:
             c.send(raw)
-            time.sleep(0.5)
+            self.assertTrue(wait_readable(c.sock, c.timeout), 'no response started')
             self.check(c, items)
+
+    def test_flow_control_memory_responses(self):
+        # FLOW_REQUESTS pipelined x0-hello responses, each a different length
+        # (so that order shows), to a client that reads nothing until the
+        # server has stopped.  The worker must stop the producer (X0_FLOW_STOP)
+        # and go back to its loop, which other clients see; x0d's VmRSS must
+        # stay far below what the batch would take in buckets; then, as the
+        # client reads, every response must come complete and in order.
+        measure = not (x0test.WRAPPER or x0test.sanitized_binary())
+        lines = [FLOW_LINES + i for i in range(FLOW_REQUESTS)]
+        raw = b''.join(build_request('GET', '/hello?n=%d' % n) for n in lines)
+        before = x0test.rss_kib(self.server.pid) if measure else 0
+        peak = before
+        with self.conn(rcvbuf=4096) as c:
+            c.send(raw)
+            self.assertTrue(wait_readable(c.sock, c.timeout), 'no response started')
+            # The first response has started: its handler runs on the one
+            # worker.  Each request answered on another connection is a turn
+            # of the worker's loop after that, i.e. after the producer was
+            # stopped -- a producer that is never stopped makes the whole
+            # batch before the loop turns.
+            for _ in range(5):
+                with Conn(self.port) as other:
+                    other.request('GET', '/one.txt')
+                    r = other.read_response()
+                    self.assertEqual((r.status, r.body), (200, FILES['one.txt']))
+                if measure:
+                    peak = max(peak, x0test.rss_kib(self.server.pid))
+            if measure:
+                print('\nVmRSS KiB: %d before, at most %d while %d pipelined x0-hello '
+                      'responses (%d lines) waited for the client: %+d KiB'
+                      % (before, peak, len(lines), sum(lines), peak - before))
+                self.assertLess(peak - before, FLOW_GROWTH_KIB,
+                                'VmRSS grew %d -> %d KiB while the client did not read: '
+                                'the producer was not stopped (X0_FLOW_STOP)'
+                                % (before, peak))
+            for i, n in enumerate(lines):
+                r = c.read_response()
+                self.assertEqual(r.status, 200, 'response %d (n=%d)' % (i, n))
+                self.assertEqual(r.framing, 'chunked', 'response %d (n=%d)' % (i, n))
+                if r.body != hello_body(n):
+                    self.fail('response %d: %d bytes, want the %d lines of /hello?n=%d '
+                              '(%d bytes)' % (i, len(r.body), n, n, len(hello_body(n))))
+            self.assertEqual(bytes(c.buf), b'', 'more responses than requests')
+            c.request('GET', '/one.txt')
+            self.assertEqual(c.read_response().body, FILES['one.txt'])
 
     def test_head_then_get_pairs(self):
         items = [('HEAD', '/three.css', 200, b''), ('GET', '/three.css', 200, FILES['three.css'])] * 20

@@ -48,6 +48,7 @@ STOP_TIMEOUT = 60 if WRAPPER else 5
 # Test files that mean nothing or take hours under a wrapper.
 WRAPPER_SKIPS = {
     'test_memory.py': 'VmRSS under X0_WRAPPER is the wrapper\'s, not x0d\'s',
+    'test_idle_memory.py': 'VmRSS under X0_WRAPPER is the wrapper\'s, not x0d\'s',
     'test_bigfile.py': 'streaming 5 GiB through X0_WRAPPER takes far too long',
 }
 
