@@ -463,10 +463,12 @@ struct codings {
 /**
  * transfer-coding = token *( OWS ";" OWS transfer-parameter ) in a list
  * (RFC 9112 7, RFC 9110 5.6.1). False for anything else after a coding's
- * name ("chunked x"), which a proxy might read differently.
+ * name ("chunked x"), which a proxy might read differently, and for a field
+ * that names no coding at all (the list rule needs one element).
  */
 static bool scan_codings(const char* v, codings* c)
 {
+    bool any = false;
     for (const char* p = v; *p;) {
         while (*p == ' ' || *p == '\t' || *p == ',')
             ++p;
@@ -477,6 +479,7 @@ static bool scan_codings(const char* v, codings* c)
             ++end;
         if (end == p)
             return false;
+        any = true;
         c->chunked_last = end - p == 7 && strncasecmp(p, "chunked", 7) == 0;
         c->chunked += c->chunked_last;
         c->others = c->others || !c->chunked_last;
@@ -492,7 +495,7 @@ static bool scan_codings(const char* v, codings* c)
             return false;
         p = end;
     }
-    return true;
+    return any;
 }
 
 /**

@@ -618,6 +618,9 @@ TEST(http_parser, ambiguous_body_framing_is_rejected)
     // An empty field after a valid one (found by the request_parser fuzzer).
     CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: 3, 3\r\nContent-Length:\r\n")));
     CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: 3\r\nContent-Length: ,\r\n")));
+    // An empty Transfer-Encoding field before a chunked one (found by the fuzzer too).
+    CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding:\r\nTransfer-Encoding: chunked\r\n")));
+    CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: ,\r\nTransfer-Encoding: chunked\r\n")));
     CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: +5\r\n")));
     CHECK_EQUAL(400, error_of(pool, get_with("Content-Length: 1234567890123456789\r\n")));
     CHECK_EQUAL(400, error_of(pool, get_with("Transfer-Encoding: gzip\r\n")));
