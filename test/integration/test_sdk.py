@@ -487,16 +487,9 @@ class SendfileTest(ServerTestCase):
         if cls.why_not:
             print('SKIP (sendfile sub-check): %s; checking bytes and framing only'
                   % cls.why_not)
-            super().setUpClass()
-            return
-        cls.server = StracedServer(cls.directives, cls.extra, cls.files, cls.foreground)
-        cls.prepare(cls.server)
-        try:
-            cls.server.start()
-        except Exception:
-            cls.server.stop()
-            cls.server.cleanup()
-            raise
+        else:
+            cls.server_class = StracedServer
+        super().setUpClass()
 
     @classmethod
     def prepare(cls, server):

@@ -418,17 +418,19 @@ def test_failed(test):
 
 
 class ServerTestCase(unittest.TestCase):
-    """One x0d per test class: set `directives`, `extra`, `files`."""
+    """One x0d per test class: set `directives`, `extra`, `files` (and
+    `server_class` for a Server that starts x0d differently)."""
 
     directives = {}
     extra = ''
     files = {}
     foreground = True
     server = None
+    server_class = Server
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(cls.directives, cls.extra, cls.files, cls.foreground)
+        cls.server = cls.server_class(cls.directives, cls.extra, cls.files, cls.foreground)
         cls.prepare(cls.server)
         try:
             cls.server.start()
