@@ -2,9 +2,24 @@
  * The connection state machine: read, parse, run, write, then either wait
  * idle (and give the pool back) or close.
  *
- * Everything happens in libev callbacks. A callback that closes the
- * connection returns the record to the worker's free list as its very last
- * step; nothing touches the record after close_connection().
+ * Everything happens in libev callbacks. close_connection() puts the record
+ * on the worker's free list as its last step; a callback may still see its
+ * phase (closed) before it returns, and touches nothing else.
+ *
+ * Readiness. Two operations can be parked on the socket: input (the next
+ * head, or the body a suspended handler reads) and output (what CORE_OUT
+ * and the connection filters hold). Each waits for readable or writable;
+ * a TLS filter can make either wait for either (x0_filter_wait):
+ *
+ *   input  / readable   the client has sent nothing more yet
+ *   input  / writable   a TLS read must write first (its handshake flight)
+ *   output / writable   the socket is full, or a filter holds data behind it
+ *   output / readable   a TLS write must read first
+ *
+ * arm() is the one place that turns the two into the watcher's events, and
+ * io_callback the one place that hands an event to what waits for it:
+ * output first, so that a read that waited for its bytes to go out finds
+ * them gone.
  */
 #include "connection.h"
 
@@ -55,6 +70,29 @@ void set_timeout(connection* c, ev_tstamp after)
     ev_timer_start(loop, &c->timer);
 }
 
+int events_for(wait_for w)
+{
+    return w == wait_for::readable ? EV_READ : w == wait_for::writable ? EV_WRITE : 0;
+}
+
+/** The events the output operation waits for. */
+int output_events(const conn_active* a)
+{
+    return (a->out.blocked ? EV_WRITE : 0) | events_for(a->output_waits);
+}
+
+/** The events the input operation waits for: a suspended handler's body, or the next head. */
+int input_events(const connection* c)
+{
+    const conn_active* a = c->active;
+    if (c->phase == conn_phase::handling) {
+        if (!state_of(a->handling)->body.waiting)
+            return 0;
+        return a->input_waits == wait_for::nothing ? EV_READ : events_for(a->input_waits);
+    }
+    return events_for(a->input_waits);
+}
+
 void watch(connection* c, int events)
 {
     struct ev_loop* loop = c->w->loop;
@@ -67,42 +105,64 @@ void watch(connection* c, int events)
     }
 }
 
-void deactivate(connection* c)
+/** CORE_OUT stopped at a pipe with nothing yet: watch the pipe, not the socket. */
+void watch_source(conn_active* a)
 {
-    if (c->active) {
-        apr_pool_destroy(c->active->pub.pool);
-        c->active = nullptr;
+    struct ev_loop* loop = a->rec->w->loop;
+    bool wanted = a->out.source_wait && a->out.source_fd >= 0;
+    if (ev_is_active(&a->source) && (!wanted || a->source.fd != a->out.source_fd))
+        ev_io_stop(loop, &a->source);
+    if (wanted && !ev_is_active(&a->source)) {
+        ev_io_set(&a->source, a->out.source_fd, EV_READ);
+        ev_io_start(loop, &a->source);
     }
 }
 
-void close_connection(connection* c)
-{
-    ev_io_stop(c->w->loop, &c->io);
-    ev_timer_stop(c->w->loop, &c->timer);
-    deactivate(c);
-    close(c->fd);
-    c->phase = conn_phase::closed;
-    worker_release(c->w, c);
-}
-
-/** A suspended handler waits for the body, the socket, or both. */
-void watch_handling(connection* c)
+/** Set the watchers to what the connection's operations wait for (see the top). */
+void arm(connection* c)
 {
     conn_active* a = c->active;
-    bool wants_body = state_of(a->handling)->body.waiting;
-    watch(c, (a->out.blocked ? EV_WRITE : 0) | (wants_body ? EV_READ : 0));
-    if (wants_body || a->out.blocked)
-        set_timeout(c, seconds(server_of(c)->timeout));
+    if (!a) {
+        bool reads = c->phase == conn_phase::idle || c->phase == conn_phase::lingering;
+        watch(c, reads ? EV_READ : 0);
+        return;
+    }
+    watch(c, output_events(a) | input_events(c));
+    watch_source(a);
 }
 
-void on_output_blocked(void* owner)
+/** Nothing held for output anywhere: CORE_OUT is empty and no filter waits. */
+bool output_settled(const conn_active* a)
 {
-    auto* c = static_cast<connection*>(owner);
-    if (c->active->handling)
-        watch_handling(c);
-    else
-        watch(c, EV_WRITE);
-    set_timeout(c, seconds(server_of(c)->timeout));
+    return output_empty(&a->out) && a->output_waits == wait_for::nothing;
+}
+
+/**
+ * Pass @a first (a metadata bucket or NULL) and a FLUSH down the connection's
+ * output chain: every filter writes what it holds, as far as the socket
+ * takes it. A X0_FLOW_STOP here told no producer anything.
+ */
+apr_status_t drive_output(conn_active* a, apr_bucket* first = nullptr)
+{
+    bool stopped = a->out.flow_stopped;
+    a->output_waits = wait_for::nothing;
+    if (first)
+        APR_BRIGADE_INSERT_TAIL(a->drive, first);
+    APR_BRIGADE_INSERT_TAIL(a->drive, apr_bucket_flush_create(a->pub.bucket_alloc));
+    apr_status_t rv = x0_pass_brigade(a->pub.output_filters, a->drive);
+    apr_brigade_cleanup(a->drive);
+    a->out.flow_stopped = stopped;
+    return rv == X0_FLOW_STOP ? APR_SUCCESS : rv;
+}
+
+void deactivate(connection* c)
+{
+    conn_active* a = c->active;
+    if (!a)
+        return;
+    ev_io_stop(c->w->loop, &a->source);
+    apr_pool_destroy(a->pub.pool);
+    c->active = nullptr;
 }
 
 const char* format_address(const sockaddr* sa, apr_pool_t* p, int* port)
@@ -144,8 +204,11 @@ void set_local_address(connection* c, x0_conn_t* pub)
     }
 }
 
-/** Give the connection a pool and everything that lives in it. */
-bool activate(connection* c)
+void on_output_stall(void* owner);
+void source_callback(struct ev_loop*, ev_io* w, int);
+
+/** Give the connection a pool and everything that lives in it; no hooks run. */
+bool give_pool(connection* c)
 {
     apr_pool_t* p;
     if (apr_pool_create(&p, c->w->pool) != APR_SUCCESS)
@@ -160,14 +223,63 @@ bool activate(connection* c)
     a->pub.base_server = vhost_for_address(server_of(c), a->pub.local_ip, a->pub.local_port);
     a->pub.keepalives = c->requests;
     a->pub.keepalive = 1;
+    a->pub.fd = c->fd;
+    a->pub.listener = c->via->name;
+    a->pub.listener_protocol = c->via->protocol;
     a->in = apr_brigade_create(p, a->pub.bucket_alloc);
-    output_init(&a->out, c->fd, on_output_blocked, c, p, a->pub.bucket_alloc);
+    a->core_in = apr_brigade_create(p, a->pub.bucket_alloc);
+    a->request_end = apr_brigade_create(p, a->pub.bucket_alloc);
+    a->drive = apr_brigade_create(p, a->pub.bucket_alloc);
+    ev_init(&a->source, source_callback);
+    a->source.data = c;
+    output_init(&a->out, c->fd, on_output_stall, c, p, a->pub.bucket_alloc);
     x0_add_input_filter("CORE_IN", a, nullptr, &a->pub);
     x0_add_output_filter("CORE_OUT", &a->out, nullptr, &a->pub);
     c->active = a;
-    if (run_pre_connection(&a->pub) != X0_OK)
-        return false;
     return true;
+}
+
+/** The connection wakes (or is new): a pool, then the modules' connection filters. */
+bool activate(connection* c)
+{
+    return give_pool(c) && run_pre_connection(&c->active->pub) == X0_OK;
+}
+
+void close_connection(connection* c)
+{
+    ev_io_stop(c->w->loop, &c->io);
+    ev_timer_stop(c->w->loop, &c->timer);
+    if (c->opened) {
+        c->opened = false;
+        // connection_closing always sees a pool, also when the connection was idle.
+        if (c->active || give_pool(c))
+            run_connection_closing(&c->active->pub);
+    }
+    deactivate(c);
+    if (c->module_state) {
+        worker_release_state(c->w, c->module_state);
+        c->module_state = nullptr;
+    }
+    close(c->fd);
+    c->phase = conn_phase::closed;
+    worker_release(c->w, c);
+}
+
+/** A suspended handler waits for the body, the socket, or both. */
+void park_handling(connection* c)
+{
+    conn_active* a = c->active;
+    arm(c);
+    if (state_of(a->handling)->body.waiting || a->out.blocked)
+        set_timeout(c, seconds(server_of(c)->timeout));
+}
+
+/** CORE_OUT stopped writing (socket full, or a source with nothing yet). */
+void on_output_stall(void* owner)
+{
+    auto* c = static_cast<connection*>(owner);
+    arm(c);
+    set_timeout(c, seconds(server_of(c)->timeout));
 }
 
 /** Nothing buffered either way and no request in flight: give the pool back. */
@@ -175,8 +287,14 @@ void go_idle(connection* c)
 {
     deactivate(c);
     c->phase = conn_phase::idle;
-    watch(c, EV_READ);
+    arm(c);
     set_timeout(c, seconds(server_of(c)->keep_alive_timeout));
+}
+
+/** Input the client sent that no layer has consumed. */
+bool has_unread(const conn_active* a)
+{
+    return !APR_BRIGADE_EMPTY(a->in) || !APR_BRIGADE_EMPTY(a->core_in) || a->input_more;
 }
 
 /**
@@ -190,8 +308,7 @@ void linger(connection* c)
     // Nothing unread on our side and nothing more in the socket: the client
     // sent no more than we answered, so a plain close cannot reset anything
     // (one recv here saves a turn of the loop per connection).
-    bool unread = c->active && !APR_BRIGADE_EMPTY(c->active->in);
-    deactivate(c);
+    bool unread = c->active && has_unread(c->active);
     if (!unread) {
         ssize_t n = recv(c->fd, c->w->read_buffer, sizeof(c->w->read_buffer), MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno != EINTR)) {
@@ -203,8 +320,9 @@ void linger(connection* c)
         close_connection(c);
         return;
     }
+    // connection_closing runs with the pool it already has, at the close.
     c->phase = conn_phase::lingering;
-    watch(c, EV_READ);
+    arm(c);
     ev_timer_stop(c->w->loop, &c->timer);
     set_timeout(c, linger_seconds);
 }
@@ -222,7 +340,7 @@ void drain_lingering(connection* c)
     close_connection(c);
 }
 
-/** Feed buffered input to the parser; the head's bytes leave c->in. */
+/** Feed buffered input to the parser; the head's bytes leave a->in. */
 parse_status parse_head(conn_active* a)
 {
     if (!a->parsing) {
@@ -236,7 +354,7 @@ parse_status parse_head(conn_active* a)
         apr_bucket* b = APR_BRIGADE_FIRST(a->in);
         const char* data;
         apr_size_t len, used;
-        apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+        apr_bucket_read(b, &data, &len, APR_BLOCK_READ);  // heap buckets: never waits
         parse_status st = a->parser->feed(data, len, &used);
         if (used < len)
             apr_bucket_split(b, used);
@@ -247,47 +365,69 @@ parse_status parse_head(conn_active* a)
     return parse_status::need_more;
 }
 
-/** After the last response of a connection that ends. */
+/**
+ * After the last response of a connection that ends: the end-of-connection
+ * bucket goes down (a TLS filter writes close_notify in front of it), and
+ * once everything is out, the connection lingers.
+ */
 void finish(connection* c)
 {
     conn_active* a = c->active;
-    if (output_empty(&a->out))
+    apr_status_t rv = APR_SUCCESS;
+    if (!a->eoc_sent) {
+        a->eoc_sent = true;
+        rv = drive_output(a, x0_bucket_eoc_create(a->pub.bucket_alloc));
+    }
+    if (rv != APR_SUCCESS) {
+        close_connection(c);
+        return;
+    }
+    if (output_settled(a))
         linger(c);
-    // else: the write watcher is armed; on_writable comes back here
+    else
+        arm(c);  // on_output_ready comes back here
 }
 
 /**
  * Serve what is buffered, then wait. @a may_read says whether the socket may
- * hold unread bytes (we came from a readable event, or the last read filled
- * the buffer); otherwise the read watcher tells us when there are.
+ * hold unread bytes (we came from a readable event); an input filter that
+ * knows of more (x0_filter_input_more) also makes us read on.
  */
 void process(connection* c, bool may_read)
 {
     conn_active* a = c->active;
     bool input_ended = false;
+    a->input_waits = wait_for::nothing;
     for (;;) {
-        if (a->handling || a->out.flow_stopped)
+        if (a->handling || a->out.flow_stopped) {
+            arm(c);
             return;  // a handler owns the connection, or we wait for the client to read
+        }
         if (!a->pub.keepalive)
             break;
         if (APR_BRIGADE_EMPTY(a->in)) {
             // Serve responses to everything buffered before reading again:
             // a pipelined batch goes out in one write.
-            if (!a->out.blocked && output_write(&a->out) != APR_SUCCESS) {
+            if (drive_output(a) != APR_SUCCESS) {
                 close_connection(c);
                 return;
             }
-            if (!may_read)
+            // A body read by the handler may have left bytes below us (input_more).
+            if (!may_read && !a->input_more)
                 break;
+            may_read = false;
+            a->input_more = false;
             apr_status_t rv = x0_get_brigade(a->pub.input_filters, a->in, X0_MODE_READBYTES,
                                              sizeof(c->w->read_buffer));
-            if (rv == APR_EAGAIN)
+            if (rv == APR_EAGAIN) {
+                if (a->input_waits == wait_for::nothing)
+                    a->input_waits = wait_for::readable;
                 break;
+            }
             if (rv != APR_SUCCESS) {  // EOF or error: no more requests will come
                 input_ended = true;
                 break;
             }
-            may_read = APR_BRIGADE_FIRST(a->in)->length == sizeof(c->w->read_buffer);
         }
         parse_status st = parse_head(a);
         if (st == parse_status::need_more)
@@ -303,106 +443,128 @@ void process(connection* c, bool may_read)
         if (request_run(r) == X0_SUSPENDED) {
             a->handling = r;
             c->phase = conn_phase::handling;
-            watch_handling(c);
+            park_handling(c);
             return;
         }
     }
     if (input_ended || !a->pub.keepalive) {
         a->pub.keepalive = 0;
-        if (!a->out.blocked && output_write(&a->out) != APR_SUCCESS) {
-            close_connection(c);
-            return;
-        }
         finish(c);
         return;
     }
-    if (a->out.blocked)
-        return;  // on_writable goes on
-    if (!a->parsing && APR_BRIGADE_EMPTY(a->in) && output_empty(&a->out)) {
+    if (!a->parsing && !has_unread(a) && output_settled(a)) {
         go_idle(c);
         return;
     }
-    watch(c, EV_READ);
+    if (a->input_waits == wait_for::nothing)
+        a->input_waits = wait_for::readable;  // a head is partly read: more will come
+    arm(c);
 }
 
 /** The body a suspended handler waits for may have come. */
 void resume_for_body(connection* c)
 {
-    x0_request_t* r = c->active->handling;
+    conn_active* a = c->active;
+    x0_request_t* r = a->handling;
     if (!state_of(r)->body.waiting) {
-        watch_handling(c);  // a late event: the handler is not reading now
+        park_handling(c);  // a late event: the handler is not reading now
         return;
     }
     state_of(r)->body.waiting = false;
+    a->input_waits = wait_for::nothing;
     r->resume(r);  // may finish the request and re-enter process()
     if (c->phase == conn_phase::handling && c->active->handling == r)
-        watch_handling(c);
+        park_handling(c);
 }
 
-void on_readable(connection* c)
-{
-    if (c->phase == conn_phase::lingering) {
-        drain_lingering(c);
-        return;
-    }
-    if (c->phase == conn_phase::handling) {
-        resume_for_body(c);
-        return;
-    }
-    if (!c->active) {
-        if (!activate(c)) {
-            close_connection(c);
-            return;
-        }
-        c->phase = conn_phase::reading;
-    }
-    process(c, true);
-}
-
-void on_writable(connection* c)
+/**
+ * What the output operation waited for has come: write on. A stopped
+ * producer resumes once no filter waits and CORE_OUT is below its
+ * low-water mark, while the rest is still being written.
+ */
+void on_output_ready(connection* c, int revents)
 {
     conn_active* a = c->active;
-    if (!a) {
-        watch(c, 0);
-        return;
-    }
-    if (output_write(&a->out) != APR_SUCCESS) {
+    if (revents & EV_WRITE)
+        a->out.blocked = false;
+    if (drive_output(a) != APR_SUCCESS) {
         close_connection(c);
         return;
     }
-    if (a->out.blocked) {
+    if (!output_settled(a))
         set_timeout(c, seconds(server_of(c)->timeout));  // progress: the send timeout restarts
+    if (a->out.flow_stopped && a->output_waits == wait_for::nothing
+        && output_may_resume(&a->out)) {
+        a->out.flow_stopped = false;
+        if (!a->handling) {
+            process(c, false);  // pipelined requests waited for the client to read
+            return;
+        }
+        x0_request_t* r = a->handling;
+        r->resume(r);  // may finish the request and re-enter process()
+        if (c->phase == conn_phase::handling && c->active->handling == r)
+            park_handling(c);
         return;
     }
     if (a->handling) {
-        x0_request_t* r = a->handling;
-        watch_handling(c);
-        if (a->out.flow_stopped && output_may_resume(&a->out)) {
-            a->out.flow_stopped = false;
-            r->resume(r);  // may finish the request and re-enter process()
-            if (c->phase == conn_phase::handling && c->active->handling == r)
-                watch_handling(c);
-        }
+        park_handling(c);
         return;
     }
-    watch(c, EV_READ);
-    a->out.flow_stopped = false;
-    if (!a->pub.keepalive) {
+    if (!output_settled(a) || a->out.flow_stopped) {
+        arm(c);
+        return;
+    }
+    if (!a->pub.keepalive)
         finish(c);
+    else
+        process(c, false);
+}
+
+void on_input_ready(connection* c)
+{
+    if (c->phase == conn_phase::handling)
+        resume_for_body(c);
+    else
+        process(c, true);
+}
+
+/** An idle connection's first byte arrived. */
+void wake(connection* c)
+{
+    if (!activate(c)) {
+        close_connection(c);
         return;
     }
-    process(c, false);
+    c->phase = conn_phase::reading;
+    process(c, true);
 }
 
 void io_callback(struct ev_loop*, ev_io* w, int revents)
 {
     auto* c = static_cast<connection*>(w->data);
-    if (revents & EV_WRITE) {
-        on_writable(c);
-        return;  // a readable event is seen on the next turn, with a fresh record state
+    if (c->phase == conn_phase::lingering) {
+        drain_lingering(c);
+        return;
     }
-    if (revents & EV_READ)
-        on_readable(c);
+    if (!c->active) {
+        wake(c);
+        return;
+    }
+    if (revents & output_events(c->active)) {
+        on_output_ready(c, revents);
+        if (!c->active || c->phase == conn_phase::closed || c->phase == conn_phase::lingering)
+            return;
+    }
+    if (revents & input_events(c))
+        on_input_ready(c);
+}
+
+/** The pipe CORE_OUT waits for has data (or its end). */
+void source_callback(struct ev_loop* loop, ev_io* w, int)
+{
+    auto* c = static_cast<connection*>(w->data);
+    ev_io_stop(loop, w);
+    on_output_ready(c, 0);
 }
 
 void timer_callback(struct ev_loop* loop, ev_timer* w, int)
@@ -427,14 +589,33 @@ void connection_start(worker* w, connection* c, int fd, const listener* via)
     c->via = via;
     c->fd = fd;
     c->active = nullptr;
+    c->module_state = nullptr;
     c->requests = 0;
     c->phase = conn_phase::idle;
+    c->opened = false;
     ev_io_init(&c->io, io_callback, fd, EV_READ);
     c->io.data = c;
     ev_init(&c->timer, timer_callback);
     c->timer.data = c;
-    ev_io_start(w->loop, &c->io);
     set_timeout(c, seconds(w->server->timeout));  // the first request gets Timeout, not KeepAliveTimeout
+    if (!have_connection_opened_hooks()) {
+        arm(c);
+        return;
+    }
+    // A module attaches its per-connection state now (a TLS session):
+    // the connection gets its pool at accept.
+    if (!give_pool(c)) {
+        close_connection(c);
+        return;
+    }
+    c->opened = true;
+    if (run_connection_opened(&c->active->pub) != X0_OK
+        || run_pre_connection(&c->active->pub) != X0_OK) {
+        close_connection(c);
+        return;
+    }
+    c->phase = conn_phase::reading;
+    process(c, true);
 }
 
 void connection_request_finished(conn_active* a, x0_request_t* r)
@@ -443,12 +624,47 @@ void connection_request_finished(conn_active* a, x0_request_t* r)
     a->handling = nullptr;
     c->phase = conn_phase::reading;
     request_finish(r);
-    if (a->out.blocked)
-        return;  // on_writable goes on once the socket drains
     process(c, false);
 }
 
 } // namespace x0
+
+extern "C" {
+
+void* x0_get_conn_state(const x0_conn_t* c, const x0_module_t* m)
+{
+    void** slots = x0::active_of(const_cast<x0_conn_t*>(c))->rec->module_state;
+    return slots ? slots[m->module_index] : nullptr;
+}
+
+void x0_set_conn_state(x0_conn_t* c, const x0_module_t* m, void* state)
+{
+    x0::connection* rec = x0::active_of(c)->rec;
+    if (!rec->module_state)
+        rec->module_state = x0::worker_take_state(rec->w);
+    rec->module_state[m->module_index] = state;
+}
+
+void x0_filter_wait(x0_filter_t* f, x0_wait_e what)
+{
+    x0::conn_active* a = x0::active_of(f->c);
+    auto w = what == X0_WAIT_WRITABLE ? x0::wait_for::writable : x0::wait_for::readable;
+    if (f->frec->in) {
+        a->input_waits = w;  // process() or the body's reader parks on it
+        return;
+    }
+    // An output filter holds data: its producer is told X0_FLOW_STOP.
+    a->output_waits = w;
+    a->out.flow_stopped = true;
+    x0::arm(a->rec);
+}
+
+void x0_filter_input_more(x0_filter_t* f)
+{
+    x0::active_of(f->c)->input_more = true;
+}
+
+} // extern "C"
 
 extern "C" void x0_request_finished(x0_request_t* r)
 {

@@ -8,7 +8,8 @@
  * with the bucket allocator, the input brigade, the parser and the output
  * state. When the connection is idle again -- nothing buffered either way,
  * no request in flight -- that pool is destroyed and its blocks go back to
- * the worker's allocator.
+ * the worker's allocator. What a module keeps across idle hangs off the
+ * record's module_state (x0_set_conn_state), owned by the module.
  */
 #ifndef X0_CONNECTION_H
 #define X0_CONNECTION_H
@@ -30,6 +31,15 @@ enum class conn_phase : unsigned char {
     closed
 };
 
+/**
+ * What an operation on the socket waits for. The input operation (reading
+ * the next head, or a body a suspended handler waits for) and the output
+ * operation (writing what the connection filters and CORE_OUT hold) each
+ * wait for one of these; a TLS filter can make either wait for either
+ * (x0_filter_wait). arm() turns the pair into the watcher's events.
+ */
+enum class wait_for : unsigned char { nothing, readable, writable };
+
 struct conn_active;
 
 struct connection {
@@ -38,10 +48,13 @@ struct connection {
     worker* w;
     const listener* via;     /**< the listener it was accepted on */
     conn_active* active;     /**< NULL while idle */
+    /** x0_set_conn_state: one slot per module, NULL until a module sets one. */
+    void** module_state;
     ev_tstamp deadline;      /**< when the running timeout expires */
     long requests;           /**< served so far, for MaxKeepAliveRequests */
     int fd;
     conn_phase phase;
+    bool opened;             /**< connection_opened ran: connection_closing will */
     union {
         sockaddr sa;
         sockaddr_in in4;
@@ -53,13 +66,30 @@ struct connection {
 struct conn_active {
     x0_conn_t pub;               /**< what modules see; pub.pool owns all of this */
     connection* rec;
-    apr_bucket_brigade* in;      /**< read but not yet parsed */
+    /**
+     * The HTTP layer's carry-over: bytes the input chain gave that are not
+     * parsed yet, and what follows a chunked body. Plaintext; the layers
+     * below keep their own (CORE_IN's is core_in).
+     */
+    apr_bucket_brigade* in;
+    apr_bucket_brigade* core_in; /**< CORE_IN's: read beyond what was asked */
     request_parser* parser;      /**< separate, so that this struct stays standard-layout */
     x0_request_t* parsing;       /**< the request whose head is being read */
     x0_request_t* handling;      /**< the request whose handler is suspended */
     output_state out;
+    /**
+     * The brigade request_end passes each EOR in: the connection's, because
+     * the EOR destroys the request pool inside that very pass. Empty between
+     * passes.
+     */
+    apr_bucket_brigade* request_end;
+    apr_bucket_brigade* drive;   /**< holds the FLUSH that drives the output chain */
+    ev_io source;                /**< CORE_OUT waits for a pipe's data (out.source_fd) */
+    wait_for input_waits;        /**< the input operation is parked on this */
+    wait_for output_waits;       /**< a connection filter holds output and waits */
+    bool input_more;             /**< the input chain has more without waiting */
+    bool eoc_sent;               /**< the end-of-connection bucket went down */
 };
-
 /** pub is the first member of a standard-layout struct: the addresses coincide. */
 inline conn_active* active_of(x0_conn_t* c)
 {

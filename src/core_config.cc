@@ -151,7 +151,7 @@ const char* canonical_addr(apr_pool_t* p, const char* host, bool v6)
     return apr_pstrdup(p, inet_ntop(family, bin, text, sizeof text));
 }
 
-const char* set_listen(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+const char* set_listen(x0_cmd_parms_t* cmd, void*, int argc, const char* const* argv)
 {
     const char* arg = argv[0];
     const char* host = nullptr;
@@ -189,8 +189,20 @@ const char* set_listen(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
             return apr_psprintf(cmd->temp_pool, "Listen %s is given twice (first at %s:%d)", arg,
                                 have[i].file, have[i].line);
     }
+    // httpd: the protocol defaults to https on port 443, http elsewhere.
+    const char* protocol = port == 443 ? "https" : "http";
+    if (argc > 1) {
+        for (const char* ch = argv[1]; *ch; ++ch)
+            if (!apr_isalnum(*ch) && *ch != '-')
+                return apr_psprintf(cmd->temp_pool, "Listen: '%s' is not a protocol name "
+                                    "(http, https)", argv[1]);
+        char* name = apr_pstrdup(cmd->pool, argv[1]);
+        for (char* ch = name; *ch; ++ch)
+            *ch = static_cast<char>(apr_tolower(*ch));
+        protocol = name;
+    }
     auto* l = static_cast<listen_addr*>(apr_array_push(conf->listens));
-    *l = {host, static_cast<apr_port_t>(port), cmd->file, cmd->line};
+    *l = {host, static_cast<apr_port_t>(port), protocol, cmd->file, cmd->line};
     return nullptr;
 }
 
@@ -568,7 +580,8 @@ constexpr int anywhere = X0_CONF_ANYWHERE;
 
 const x0_directive_t core_directives[] = {
     {"LoadModule", set_load_module, 2, 2, main_only, "name_module path/to/mod_name.so"},
-    {"Listen", set_listen, 1, 1, main_only, "[address:]port, address is a.b.c.d, * or [ipv6]"},
+    {"Listen", set_listen, 1, 2, main_only,
+     "[address:]port [protocol], address is a.b.c.d, * or [ipv6]; protocol http or https"},
     {"ServerName", set_server_name, 1, 1, servers, "the host name of this server"},
     {"ServerAlias", set_server_alias, 1, -1, servers, "more names of this virtual host"},
     {"ServerAdmin", set_server_admin, 1, 1, servers, "an e-mail address or URL"},

@@ -14,6 +14,7 @@ namespace x0 {
 struct listen_addr {
     const char* host;   /**< NULL for all addresses */
     apr_port_t port;
+    const char* protocol; /**< "http", "https" (Listen's second argument) */
     const char* file;   /**< where it was configured, for bind errors */
     int line;
 };

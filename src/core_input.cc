@@ -1,12 +1,12 @@
 /*
  * CORE_IN: bytes from the connection, without blocking.
  *
- * What the connection has already buffered (bytes read along with a head)
- * comes first; only then is the socket read. Every read lands in the
- * worker's one read buffer and is copied into a heap bucket of exactly the
- * size read, so an idle connection never holds a read buffer and a
- * connection that wakes up spuriously costs no allocation (DESIGN.md: an
- * idle keep-alive connection costs almost nothing).
+ * What an earlier read brought beyond what its caller asked for (CORE_IN's
+ * own carry-over, a->core_in) comes first; only then is the socket read.
+ * Every read lands in the worker's one read buffer and is copied into a
+ * heap bucket of exactly the size read, so an idle connection never holds a
+ * read buffer and a connection that wakes up spuriously costs no allocation
+ * (DESIGN.md: an idle keep-alive connection costs almost nothing).
  */
 #include <cerrno>
 #include <sys/socket.h>
@@ -20,15 +20,17 @@ apr_status_t core_input_filter(x0_filter_t* f, apr_bucket_brigade* bb, x0_input_
                                apr_off_t readbytes)
 {
     auto* a = static_cast<conn_active*>(f->ctx);
-    if (bb != a->in && !APR_BRIGADE_EMPTY(a->in)) {
+    if (!APR_BRIGADE_EMPTY(a->core_in)) {
         apr_bucket* after;
-        if (apr_brigade_partition(a->in, readbytes, &after) == APR_INCOMPLETE)
-            after = APR_BRIGADE_SENTINEL(a->in);
-        while (APR_BRIGADE_FIRST(a->in) != after) {
-            apr_bucket* b = APR_BRIGADE_FIRST(a->in);
+        if (apr_brigade_partition(a->core_in, readbytes, &after) == APR_INCOMPLETE)
+            after = APR_BRIGADE_SENTINEL(a->core_in);
+        while (APR_BRIGADE_FIRST(a->core_in) != after) {
+            apr_bucket* b = APR_BRIGADE_FIRST(a->core_in);
             APR_BUCKET_REMOVE(b);
             APR_BRIGADE_INSERT_TAIL(bb, b);
         }
+        if (!APR_BRIGADE_EMPTY(a->core_in))
+            x0_filter_input_more(f);
         return APR_SUCCESS;
     }
     worker* w = a->rec->w;
@@ -39,12 +41,15 @@ apr_status_t core_input_filter(x0_filter_t* f, apr_bucket_brigade* bb, x0_input_
     if (n > 0) {
         apr_bucket* b = apr_bucket_heap_create(w->read_buffer, n, nullptr, bb->bucket_alloc);
         APR_BRIGADE_INSERT_TAIL(bb, b);
-        if (bb != a->in && readbytes > 0 && n > readbytes) {
-            // More than asked for: the rest waits on the connection.
+        if (readbytes > 0 && n > readbytes) {
+            // More than asked for: the rest waits here for the next call.
             apr_bucket_split(b, static_cast<apr_size_t>(readbytes));
             apr_bucket* rest = APR_BUCKET_NEXT(b);
             APR_BUCKET_REMOVE(rest);
-            APR_BRIGADE_INSERT_TAIL(a->in, rest);
+            APR_BRIGADE_INSERT_TAIL(a->core_in, rest);
+            x0_filter_input_more(f);
+        } else if (static_cast<size_t>(n) == sizeof(w->read_buffer)) {
+            x0_filter_input_more(f);  // the buffer is full: the socket may hold more
         }
         return APR_SUCCESS;
     }

@@ -142,21 +142,19 @@ apr_status_t drop_pending(void* data)
 void block(output_state* out)
 {
     out->blocked = true;
-    out->on_blocked(out->owner);
+    out->on_stall(out->owner);
 }
 
 /**
  * The source of @a b has nothing now. Not blocked: arming the write watcher
- * would fire at once on a writable socket and spin.
- * XXX: nothing watches source_fd yet (the connection layer, issue 7 part 1):
- * until it does, the rest of this response goes out only when output_write
- * runs again for another reason (the client's next request, writability
- * after a blocked write), else the connection's timeout ends it.
+ * would fire at once on a writable socket and spin; the connection watches
+ * source_fd instead.
  */
 void wait_for_source(output_state* out, const apr_bucket* b)
 {
     out->source_wait = true;
     out->source_fd = source_fd(b);
+    out->on_stall(out->owner);
 }
 
 /** Gather the memory run at the head of pending into one sendmsg. */
@@ -262,11 +260,11 @@ apr_status_t write_file(output_state* out, apr_bucket* b, apr_size_t* budget)
 
 } // namespace
 
-void output_init(output_state* out, int fd, void (*on_blocked)(void*), void* owner,
+void output_init(output_state* out, int fd, void (*on_stall)(void*), void* owner,
                  apr_pool_t* p, apr_bucket_alloc_t* ba)
 {
     out->fd = fd;
-    out->on_blocked = on_blocked;
+    out->on_stall = on_stall;
     out->owner = owner;
     out->pending = apr_brigade_create(p, ba);
     out->pending_memory = 0;
@@ -276,7 +274,6 @@ void output_init(output_state* out, int fd, void (*on_blocked)(void*), void* own
     out->source_wait = false;
     out->source_fd = -1;
     out->error = APR_SUCCESS;
-    out->request_end = apr_brigade_create(p, ba);
     apr_pool_pre_cleanup_register(p, out, drop_pending);
 }
 

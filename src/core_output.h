@@ -19,8 +19,12 @@ namespace x0 {
 /** Output kept on a connection; lives in the connection pool. It is CORE_OUT's ctx. */
 struct output_state {
     int fd;
-    /** Called with @a owner when the socket stops taking data: arm the write watcher. */
-    void (*on_blocked)(void* owner);
+    /**
+     * Called with @a owner when writing stops before pending is empty: the
+     * socket is full (blocked) or a source has nothing yet (source_wait).
+     * The owner arms what the writing waits for.
+     */
+    void (*on_stall)(void* owner);
     void* owner;
     apr_bucket_brigade* pending;  /**< not yet written, in order */
     apr_size_t pending_memory;    /**< bytes of memory buckets in pending */
@@ -29,24 +33,12 @@ struct output_state {
     bool flow_stopped;            /**< a producer was told X0_FLOW_STOP */
     /**
      * The first unwritten bucket is a pipe or socket whose source has nothing
-     * yet: output_write stopped there without blocking and without arming
-     * anything (on_blocked is not called). Call output_write again when
-     * source_fd is readable.
-     * XXX: the connection does not watch source_fd yet (issue 7 part 1, the
-     * connection layer); until it does, such a response stalls until
-     * output_write runs for another reason or the timeout closes it.
+     * yet: output_write stopped there without blocking (on_stall is
+     * called). Call output_write again when source_fd is readable.
      */
     bool source_wait;
     int source_fd;                /**< what source_wait waits for; -1 if unknown */
     apr_status_t error;           /**< the write error that ended this connection's output */
-    /**
-     * The brigade request_end passes each EOR in: the connection's, because
-     * the EOR destroys the request pool inside that very pass. Empty between
-     * passes. XXX: belongs in conn_active; it is here, created once per
-     * activation by output_init, until the connection layer is reworked
-     * (issue 7, part 1).
-     */
-    apr_bucket_brigade* request_end;
 };
 
 /** Past this much pending memory a pass answers X0_FLOW_STOP. */
@@ -78,7 +70,7 @@ constexpr apr_size_t sendfile_chunk = write_budget;
 /** File buckets smaller than this are read and gathered into the writev. */
 constexpr apr_size_t small_file = 16 * 1024;
 
-void output_init(output_state* out, int fd, void (*on_blocked)(void*), void* owner,
+void output_init(output_state* out, int fd, void (*on_stall)(void*), void* owner,
                  apr_pool_t* p, apr_bucket_alloc_t* ba);
 
 /**

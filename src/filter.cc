@@ -209,6 +209,18 @@ apr_bucket* x0_bucket_eor_create(apr_bucket_alloc_t* list, x0_request_t* r)
     return metadata_bucket(&x0_bucket_type_eor, r, list);
 }
 
+/* ---- EOC: the connection ends ---- */
+
+const apr_bucket_type_t x0_bucket_type_eoc = {
+    "EOC", 5, apr_bucket_type_t::APR_BUCKET_METADATA, apr_bucket_destroy_noop, eor_read,
+    apr_bucket_setaside_noop, apr_bucket_split_notimpl, apr_bucket_simple_copy,
+};
+
+apr_bucket* x0_bucket_eoc_create(apr_bucket_alloc_t* list)
+{
+    return metadata_bucket(&x0_bucket_type_eoc, nullptr, list);
+}
+
 /* ---- ERROR: a status instead of (the rest of) a body ---- */
 
 static void error_destroy(void* data)

@@ -38,7 +38,9 @@ struct hook_table {
 
 hook_table post_config_hooks = {"post_config", {}, 0};
 hook_table child_init_hooks = {"child_init", {}, 0};
+hook_table connection_opened_hooks = {"connection_opened", {}, 0};
 hook_table pre_connection_hooks = {"pre_connection", {}, 0};
+hook_table connection_closing_hooks = {"connection_closing", {}, 0};
 hook_table post_read_request_hooks = {"post_read_request", {}, 0};
 hook_table translate_hooks = {"translate", {}, 0};
 hook_table map_to_storage_hooks = {"map_to_storage", {}, 0};
@@ -50,7 +52,8 @@ hook_table handler_hooks = {"handler", {}, 0};
 hook_table log_transaction_hooks = {"log_transaction", {}, 0};
 
 hook_table* const all_tables[] = {
-    &post_config_hooks, &pre_connection_hooks, &child_init_hooks, &post_read_request_hooks,
+    &post_config_hooks, &connection_opened_hooks, &pre_connection_hooks,
+    &connection_closing_hooks, &child_init_hooks, &post_read_request_hooks,
     &translate_hooks, &map_to_storage_hooks, &access_checker_hooks, &fixups_hooks,
     &insert_filter_hooks, &insert_error_filter_hooks, &handler_hooks, &log_transaction_hooks,
 };
@@ -201,6 +204,21 @@ void run_child_init(apr_pool_t* pchild, x0_server_t* s)
         fn_at<x0_child_init_fn>(child_init_hooks, i)(pchild, s);
 }
 
+bool have_connection_opened_hooks()
+{
+    return connection_opened_hooks.count > 0;
+}
+
+int run_connection_opened(x0_conn_t* c)
+{
+    for (int i = 0; i < connection_opened_hooks.count; ++i) {
+        int rv = fn_at<x0_connection_opened_fn>(connection_opened_hooks, i)(c);
+        if (rv != X0_OK && rv != X0_DECLINED)
+            return rv;
+    }
+    return X0_OK;
+}
+
 int run_pre_connection(x0_conn_t* c)
 {
     for (int i = 0; i < pre_connection_hooks.count; ++i) {
@@ -209,6 +227,12 @@ int run_pre_connection(x0_conn_t* c)
             return rv;
     }
     return X0_OK;
+}
+
+void run_connection_closing(x0_conn_t* c)
+{
+    for (int i = 0; i < connection_closing_hooks.count; ++i)
+        fn_at<x0_connection_closing_fn>(connection_closing_hooks, i)(c);
 }
 
 int run_post_read_request(x0_request_t* r) { return run_all(post_read_request_hooks, r); }
@@ -254,7 +278,9 @@ void reset_hooks()
 extern "C" {
 X0_HOOK_ADDER(post_config, x0_post_config_fn)
 X0_HOOK_ADDER(child_init, x0_child_init_fn)
+X0_HOOK_ADDER(connection_opened, x0_connection_opened_fn)
 X0_HOOK_ADDER(pre_connection, x0_pre_connection_fn)
+X0_HOOK_ADDER(connection_closing, x0_connection_closing_fn)
 X0_HOOK_ADDER(post_read_request, x0_request_fn)
 X0_HOOK_ADDER(translate, x0_request_fn)
 X0_HOOK_ADDER(map_to_storage, x0_request_fn)

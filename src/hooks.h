@@ -21,7 +21,11 @@ const char* hook_module_at(const char* hook, int index);
 
 int run_post_config(apr_pool_t* pconf, x0_server_t* s);
 void run_child_init(apr_pool_t* pchild, x0_server_t* s);
+/** Is any connection_opened hook registered? (Else a connection gets no pool at accept.) */
+bool have_connection_opened_hooks();
+int run_connection_opened(x0_conn_t* c);
 int run_pre_connection(x0_conn_t* c);
+void run_connection_closing(x0_conn_t* c);
 /** All run; the first result other than X0_OK / X0_DECLINED is returned. */
 int run_post_read_request(x0_request_t* r);
 /** The first result other than X0_DECLINED is returned (X0_DECLINED if none). */

@@ -177,7 +177,11 @@ apr_status_t http_header_filter(x0_filter_t* f, apr_bucket_brigade* bb)
         apr_status_t rv = x0_pass_brigade(f->next, hb);
         if (rv != APR_SUCCESS && rv != X0_FLOW_STOP)
             return rv;
-        return x0_pass_brigade(x0_add_output_filter("CHUNK", nullptr, r, nullptr), bb);
+        // Stopped or not, the body goes too: this filter has left the chain
+        // and is not called again (filter.h). The stop is still the answer.
+        apr_status_t body_rv =
+            x0_pass_brigade(x0_add_output_filter("CHUNK", nullptr, r, nullptr), bb);
+        return body_rv == APR_SUCCESS ? rv : body_rv;
     }
     APR_BRIGADE_INSERT_HEAD(bb, head);
     return x0_pass_brigade(f->next, bb);

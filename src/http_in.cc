@@ -2,12 +2,12 @@
  * HTTP_IN: the request body as a handler sees it -- de-framed, ending with
  * EOS, pulled without blocking (RFC 9112 section 6).
  *
- * Bytes come from CORE_IN, which hands out what the connection has buffered
- * (pipelined bytes read together with the head) before it reads the socket.
- * A Content-Length body asks CORE_IN for no more than what remains, so the
- * next request's bytes are never taken; a chunked body is decoded in place
- * (data buckets are split out, never copied) and whatever follows the last
- * chunk goes back to the connection for the next request.
+ * Bytes come first from the HTTP layer's carry-over (what was read along
+ * with the head), then from the connection's input chain (CORE_IN, or a TLS
+ * filter above it). A Content-Length body asks for no more than what
+ * remains, so the next request's bytes are never taken; a chunked body is
+ * decoded in place (data buckets are split out, never copied) and whatever
+ * follows the last chunk goes back to the carry-over for the next request.
  */
 #include <apr_strings.h>
 
@@ -46,11 +46,28 @@ apr_status_t network_status(body_state& b, apr_status_t rv)
     return rv;
 }
 
+/** Up to @a want bytes into b.scratch: the carry-over first, else the connection. */
+apr_status_t read_network(x0_filter_t* f, body_state& b, apr_off_t want)
+{
+    apr_bucket_brigade* carry = active_of(f->r->connection)->in;
+    if (APR_BRIGADE_EMPTY(carry))
+        return x0_get_brigade(f->next, b.scratch, X0_MODE_READBYTES, want);
+    apr_bucket* after;
+    if (apr_brigade_partition(carry, want, &after) == APR_INCOMPLETE)
+        after = APR_BRIGADE_SENTINEL(carry);
+    while (APR_BRIGADE_FIRST(carry) != after) {
+        apr_bucket* e = APR_BRIGADE_FIRST(carry);
+        APR_BUCKET_REMOVE(e);
+        APR_BRIGADE_INSERT_TAIL(b.scratch, e);
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t read_length(x0_filter_t* f, body_state& b, apr_bucket_brigade* bb, apr_off_t want)
 {
     if (want > b.remaining)
         want = b.remaining;
-    apr_status_t rv = x0_get_brigade(f->next, b.scratch, X0_MODE_READBYTES, want);
+    apr_status_t rv = read_network(f, b, want);
     if (rv != APR_SUCCESS)
         return network_status(b, rv);
     apr_off_t got = 0;
@@ -110,7 +127,7 @@ apr_status_t read_chunked(x0_filter_t* f, body_state& b, apr_bucket_brigade* bb,
     // Framing alone (a size line, a CRLF) gives the handler nothing: read on
     // until there are body bytes, the end, or nothing more to read.
     while (APR_BRIGADE_EMPTY(bb)) {
-        apr_status_t rv = x0_get_brigade(f->next, b.scratch, X0_MODE_READBYTES, want);
+        apr_status_t rv = read_network(f, b, want);
         if (rv != APR_SUCCESS)
             return network_status(b, rv);
         rv = decode_chunks(f, b, bb);

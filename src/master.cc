@@ -124,6 +124,7 @@ listener* open_listeners(apr_pool_t* p, x0_server_t* s, int* count, const char**
         listeners[i].name = apr_psprintf(p, "%s:%u", la.host ? la.host : "*", la.port);
         listeners[i].host = la.host;
         listeners[i].port = la.port;
+        listeners[i].protocol = la.protocol;
         listeners[i].fd = bind_one(la, conf->listen_backlog, &reason);
         if (listeners[i].fd < 0) {
             *error = apr_psprintf(p, "%s:%d: could not bind to %s: %s", la.file, la.line,

@@ -31,6 +31,7 @@ x0_request_t* request_create(x0_conn_t* c)
     r->server = c->base_server;
     r->request_time = apr_time_now();
     r->headers_out = apr_table_make(p, 8);
+    r->notes = apr_table_make(p, 2);
     r->status = 200;
     r->content_length = -1;
     r->proto_num = 1001;  // until the head says otherwise: the error page's framing
@@ -304,7 +305,7 @@ void request_end(x0_request_t* r)
     x0_conn_t* c = r->connection;
     // The connection's brigade, not one from r->pool: the EOR may destroy
     // r->pool inside this very pass. One per connection, reused.
-    apr_bucket_brigade* bb = active_of(c)->out.request_end;
+    apr_bucket_brigade* bb = active_of(c)->request_end;
     APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_eor_create(c->bucket_alloc, r));
     x0_pass_brigade(c->output_filters, bb);
     apr_brigade_cleanup(bb);  // empty after any pass (filter.h); kept so for the next one

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <strings.h>
 
+#include "config.h"
 #include "core_config.h"
 
 namespace x0 {
@@ -154,3 +155,9 @@ void print_vhosts(FILE* out, x0_server_t* main)
 }
 
 } // namespace x0
+
+extern "C" x0_server_t* x0_server_for_name(const x0_conn_t* c, const char* name)
+{
+    return x0::vhost_for_name(x0::main_server(), c->base_server, c->local_ip, c->local_port,
+                              name);
+}

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <new>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "core_config.h"
 #include "hooks.h"
 #include "log.h"
+#include "modules.h"
 
 namespace x0 {
 namespace {
@@ -88,6 +90,24 @@ void stop_callback(struct ev_loop* loop, ev_signal*, int)
 }
 
 } // namespace
+
+void** worker_take_state(worker* w)
+{
+    void** slots = w->free_states;
+    size_t size = sizeof(void*) * static_cast<size_t>(module_count());
+    if (slots)
+        w->free_states = static_cast<void**>(slots[0]);
+    else
+        slots = static_cast<void**>(apr_palloc(w->pool, size));
+    memset(slots, 0, size);
+    return slots;
+}
+
+void worker_release_state(worker* w, void** slots)
+{
+    slots[0] = w->free_states;
+    w->free_states = slots;
+}
 
 void worker_release(worker* w, connection* c)
 {

@@ -17,6 +17,7 @@ struct listener {
     const char* name;   /**< "addr:port", for logs */
     const char* host;   /**< the address it is bound to, or NULL for all */
     int port;
+    const char* protocol; /**< Listen's protocol argument: "http" or "https" */
 };
 
 struct worker {
@@ -30,6 +31,7 @@ struct worker {
     ev_timer accept_pause;          /**< accepting resumes when it fires (after EMFILE) */
     ev_signal stop_signal;
     connection* free_connections;   /**< records to reuse */
+    void** free_states;             /**< module-state arrays to reuse (linked by slot 0) */
     int connection_count;
     int max_connections;
     bool accepting;
@@ -38,6 +40,13 @@ struct worker {
 
 /** Run a worker until SIGTERM; returns the process exit status. */
 int worker_main(x0_server_t* s, listener* listeners, int listener_count);
+
+/**
+ * A zeroed array of one slot per module, for a connection's module state
+ * (x0_set_conn_state); from the worker's pool, reused after a close.
+ */
+void** worker_take_state(worker* w);
+void worker_release_state(worker* w, void** slots);
 
 /** A connection closed: let the worker reuse its record, resume accepting. */
 void worker_release(worker* w, connection* c);

@@ -60,6 +60,36 @@ struct x0_filter_rec_t {
     x0_filter_type_e type;
 };
 
+/**
+ * The contract every output filter keeps (x0_out_filter_fn):
+ *
+ * - The brigade is empty on return, also on error: what a filter does not
+ *   pass on it destroys or keeps on its own brigade.
+ * - What it keeps past the call it sets aside (apr_bucket_setaside) into a
+ *   pool that outlives the call: the request's for a request filter, the
+ *   connection's for a connection filter. Transient buckets point into the
+ *   caller's memory and must be set aside.
+ * - When the next filter answers X0_FLOW_STOP, the buckets were accepted;
+ *   a filter in the middle answers X0_FLOW_STOP too, and keeps what it has
+ *   not passed yet for its next call. A filter that will not be called
+ *   again (it has seen EOS, or left the chain) passes the rest on at once:
+ *   the filters below accept it and count it.
+ * - A filter that answers X0_FLOW_STOP is called again: by the producer,
+ *   once the request's resume callback ran.
+ * - Errors are sticky: once a filter has answered an error, every later
+ *   call answers the same error (and empties the brigade).
+ *
+ * Connection filters (X0_FTYPE_CONNECTION) may also hold data between
+ * calls (a TLS filter holds plaintext it has not encrypted yet). Such a
+ * filter says what it waits for with x0_filter_wait(); the core arms that
+ * watcher and, when it fires, passes a brigade holding only a FLUSH bucket
+ * down the connection's output chain: a FLUSH means "write out what you
+ * hold, as far as the next filter takes it". A filter that still holds data
+ * afterwards calls x0_filter_wait() again. The producer of a request told
+ * X0_FLOW_STOP is resumed when no connection filter waits any more and
+ * the network filter's buffer has fallen below its low-water mark.
+ */
+
 /** One filter in one chain; allocated from the request or connection pool. */
 struct x0_filter_t {
     const x0_filter_rec_t* frec;
@@ -124,7 +154,48 @@ X0_API apr_status_t x0_pass_brigade(x0_filter_t* next, apr_bucket_brigade* bb);
 X0_API apr_status_t x0_get_brigade(x0_filter_t* f, apr_bucket_brigade* bb,
                             x0_input_mode_e mode, apr_off_t readbytes);
 
+/* ---- connection filters and the socket ---- */
+
+/** What a connection filter's operation waits for. */
+typedef enum {
+    X0_WAIT_READABLE = 1,
+    X0_WAIT_WRITABLE = 2
+} x0_wait_e;
+
+/**
+ * The operation @a f is in cannot go on until the socket is @a what (a TLS
+ * read that must write first waits for X0_WAIT_WRITABLE; a TLS write that
+ * must read first waits for X0_WAIT_READABLE). Call it from a connection
+ * filter before returning APR_EAGAIN (input filter) or when it keeps data
+ * it could not pass (output filter). The core arms the watcher and repeats
+ * the operation when it fires: an input filter is asked again; the output
+ * chain is passed a FLUSH. Without a call, APR_EAGAIN from the input chain
+ * waits for X0_WAIT_READABLE. Worker.
+ */
+X0_API void x0_filter_wait(x0_filter_t* f, x0_wait_e what);
+
+/**
+ * An input filter returns data and knows that more can be had without
+ * waiting for the socket (a TLS filter with decrypted data left inside,
+ * CORE_IN after a read that filled its buffer): the core asks again before
+ * it sleeps. A filter between others calls it for its own reasons; the flag
+ * is cleared before each call into the input chain. Worker.
+ */
+X0_API void x0_filter_input_more(x0_filter_t* f);
+
 /* ---- x0's metadata buckets ---- */
+
+/**
+ * End of connection: the core passes it (followed by FLUSH) down the
+ * connection's output chain when it ends the connection gracefully, after
+ * the last response and before it shuts the socket down. A connection
+ * filter writes its goodbye (a TLS close_notify) in front of it. The
+ * network filter drops it.
+ */
+X0_API extern const apr_bucket_type_t x0_bucket_type_eoc;
+#define X0_BUCKET_IS_EOC(e) ((e)->type == &x0_bucket_type_eoc)
+X0_API apr_bucket* x0_bucket_eoc_create(apr_bucket_alloc_t* list);
+
 
 /**
  * End of request: destroying it runs log_transaction and destroys the

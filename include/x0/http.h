@@ -55,7 +55,8 @@ struct x0_server_t {
 
 /**
  * A client connection while it is active. It has no pool while it is idle
- * between keep-alive requests; modules only see it when it has one.
+ * between keep-alive requests; modules only see it when it has one. What a
+ * module must keep across idle it attaches with x0_set_conn_state().
  */
 struct x0_conn_t {
     apr_pool_t* pool;                 /**< lives until close or until idle */
@@ -71,7 +72,27 @@ struct x0_conn_t {
     long keepalives;                  /**< requests served on this connection so far */
     int keepalive;                    /**< 1 while the connection may be reused */
     int aborted;                      /**< a write failed: the client is gone */
+    /* ABI 1.1 */
+    int fd;                           /**< the socket; the core owns and closes it */
+    const char* listener;             /**< the listener it came in on, "addr:port" */
+    /** The listener's protocol (`Listen 443 https`): "http" unless given. */
+    const char* listener_protocol;
 };
+
+/**
+ * What @a m attached to @a c with x0_set_conn_state(), or NULL. Worker. The
+ * state lives from connection_opened until connection_closing, across idle
+ * periods (when c->pool does not): it is the module's own memory, and the
+ * module frees it in its connection_closing hook; the core never does.
+ */
+X0_API void* x0_get_conn_state(const x0_conn_t* c, const x0_module_t* m);
+X0_API void x0_set_conn_state(x0_conn_t* c, const x0_module_t* m, void* state);
+
+/**
+ * The virtual host a client names (TLS SNI, or Host) among those that share
+ * @a c's address; the address's default server when none matches. Worker.
+ */
+X0_API x0_server_t* x0_server_for_name(const x0_conn_t* c, const char* name);
 
 /** Called when the output side drained after a pass returned X0_FLOW_STOP. */
 typedef void (*x0_resume_fn)(x0_request_t* r);
@@ -115,6 +136,12 @@ struct x0_request_t {
     x0_filter_t* input_filters;
     x0_resume_fn resume;              /**< set by a handler that suspends */
     void* handler_ctx;                /**< the handler's own state across resumes */
+    /* ABI 1.1 */
+    /**
+     * Notes modules leave for each other and for the access log (mod_ssl:
+     * SSL_PROTOCOL, SSL_CIPHER, SSL_SEND_PATH). In r->pool.
+     */
+    apr_table_t* notes;
 };
 
 /** Options bits, as x0_allow_options() returns them. */

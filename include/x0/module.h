@@ -28,7 +28,7 @@ extern "C" {
  * major when anything changes or goes away.
  */
 #define X0_ABI_MAJOR 1
-#define X0_ABI_MINOR 0
+#define X0_ABI_MINOR 1
 /** The first four fields of a module struct, in this order. */
 #define X0_MODULE_HEADER X0_MODULE_MAGIC, X0_ABI_MAJOR, X0_ABI_MINOR, -1
 
@@ -193,10 +193,24 @@ typedef int (*x0_post_config_fn)(apr_pool_t* pconf, x0_server_t* s);
 /** Each worker, once, before it accepts. @a pchild lives as long as the worker. */
 typedef void (*x0_child_init_fn)(apr_pool_t* pchild, x0_server_t* s);
 /**
+ * Worker, once per connection, at accept (before pre_connection): attach
+ * what must live as long as the connection with x0_set_conn_state(). Non-OK
+ * closes the connection (connection_closing still runs).
+ */
+typedef int (*x0_connection_opened_fn)(x0_conn_t* c);
+/**
  * Worker, each time a connection gets its pool (at accept, and again when
- * an idle keep-alive connection wakes). Non-OK closes the connection.
+ * an idle keep-alive connection wakes): add connection filters here. Non-OK
+ * closes the connection.
  */
 typedef int (*x0_pre_connection_fn)(x0_conn_t* c);
+/**
+ * Worker, once per connection, just before its socket is closed (after any
+ * end-of-connection output went out, or when the client is gone): free what
+ * connection_opened attached. The connection has a pool here, also when it
+ * was idle.
+ */
+typedef void (*x0_connection_closing_fn)(x0_conn_t* c);
 /**
  * Worker, request hooks: return X0_OK, X0_DECLINED, X0_SUSPENDED (handler
  * only) or an HTTP status (>= 100), which ends the request with that status
@@ -210,8 +224,12 @@ X0_API void x0_hook_post_config(x0_post_config_fn fn, const char* const* pre,
                                 const char* const* succ, int order);
 X0_API void x0_hook_child_init(x0_child_init_fn fn, const char* const* pre,
                                const char* const* succ, int order);
+X0_API void x0_hook_connection_opened(x0_connection_opened_fn fn, const char* const* pre,
+                                      const char* const* succ, int order);
 X0_API void x0_hook_pre_connection(x0_pre_connection_fn fn, const char* const* pre,
                                    const char* const* succ, int order);
+X0_API void x0_hook_connection_closing(x0_connection_closing_fn fn, const char* const* pre,
+                                       const char* const* succ, int order);
 /** After the head is parsed and the virtual host chosen. All run. */
 X0_API void x0_hook_post_read_request(x0_request_fn fn, const char* const* pre,
                                       const char* const* succ, int order);
