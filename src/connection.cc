@@ -122,9 +122,12 @@ void watch_source(conn_active* a)
 void arm(connection* c)
 {
     conn_active* a = c->active;
+    if (c->phase == conn_phase::idle || c->phase == conn_phase::lingering) {
+        watch(c, EV_READ);  // a new request, or the client's close
+        return;
+    }
     if (!a) {
-        bool reads = c->phase == conn_phase::idle || c->phase == conn_phase::lingering;
-        watch(c, reads ? EV_READ : 0);
+        watch(c, 0);
         return;
     }
     watch(c, output_events(a) | input_events(c));
@@ -309,6 +312,7 @@ void linger(connection* c)
     // sent no more than we answered, so a plain close cannot reset anything
     // (one recv here saves a turn of the loop per connection).
     bool unread = c->active && has_unread(c->active);
+    deactivate(c);  // connection_closing gets a fresh pool at the close
     if (!unread) {
         ssize_t n = recv(c->fd, c->w->read_buffer, sizeof(c->w->read_buffer), MSG_DONTWAIT);
         if (n == 0 || (n < 0 && errno != EINTR)) {
@@ -320,7 +324,6 @@ void linger(connection* c)
         close_connection(c);
         return;
     }
-    // connection_closing runs with the pool it already has, at the close.
     c->phase = conn_phase::lingering;
     arm(c);
     ev_timer_stop(c->w->loop, &c->timer);
