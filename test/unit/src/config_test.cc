@@ -311,7 +311,7 @@ TEST(config, every_core_directive)
         "ServerRoot " + dir + "\n"
         "Listen 8080\n"
         "listen 127.0.0.1:8081\n"
-        "Listen *:8082\n"
+        "Listen *:8082 HTTPS\n"
         "Listen [::1]:8083\n"
         "ServerName www.example.com\n"
         "Workers 4\n"
@@ -351,7 +351,9 @@ TEST(config, every_core_directive)
     LONGS_EQUAL(2, l[0].line);
     STRCMP_EQUAL("127.0.0.1", l[1].host);
     LONGS_EQUAL(8081, l[1].port);
+    STRCMP_EQUAL("http", l[1].protocol);
     POINTERS_EQUAL(nullptr, l[2].host);
+    STRCMP_EQUAL("https", l[2].protocol);  // lower-cased, as httpd
     STRCMP_EQUAL("::1", l[3].host);
     LONGS_EQUAL(8083, l[3].port);
     LONGS_EQUAL(5, l[3].line);
@@ -613,6 +615,19 @@ TEST(config, bad_listen)
                  "Listen *:80 is given twice (first at " + dir + "/x0d.conf:1)");
     expect_error("Listen [::1]:80\nListen [0::1]:80\n", 2,
                  "Listen [0::1]:80 is given twice (first at " + dir + "/x0d.conf:1)");
+    expect_error("Listen 80 http/1.1\n", 1,
+                 "Listen: 'http/1.1' is not a protocol name (http, https)");
+    expect_error("Listen 80 https extra\n", 1, "Listen takes one or two arguments: [address:]port "
+                 "[protocol], address is a.b.c.d, * or [ipv6]; protocol http or https");
+}
+
+TEST(config, listen_protocol_defaults_as_httpd)
+{
+    x0_server_t* s = read("Listen 443\nListen 8443\n");
+    CHECK_TEXT(s != nullptr, error);
+    auto* l = reinterpret_cast<x0::listen_addr*>(core(s)->listens->elts);
+    STRCMP_EQUAL("https", l[0].protocol);  // port 443 means https
+    STRCMP_EQUAL("http", l[1].protocol);
 }
 
 TEST(config, no_listen)
