@@ -570,6 +570,17 @@ void source_callback(struct ev_loop* loop, ev_io* w, int)
     on_output_ready(c, 0);
 }
 
+/**
+ * An idle connection timed out. If a module keeps a session on it (TLS),
+ * its filters say goodbye (close_notify) with what the socket takes now;
+ * nothing waits for more.
+ */
+void say_goodbye(connection* c)
+{
+    if (c->opened && activate(c))
+        drive_output(c->active, x0_bucket_eoc_create(c->active->pub.bucket_alloc));
+}
+
 void timer_callback(struct ev_loop* loop, ev_timer* w, int)
 {
     auto* c = static_cast<connection*>(w->data);
@@ -579,7 +590,9 @@ void timer_callback(struct ev_loop* loop, ev_timer* w, int)
         ev_timer_start(loop, w);
         return;
     }
-    if (c->phase != conn_phase::idle && c->phase != conn_phase::lingering)
+    if (c->phase == conn_phase::idle)
+        say_goodbye(c);
+    else if (c->phase != conn_phase::lingering)
         x0_log_error(X0LOG(00201), X0_LOG_INFO, 0, server_of(c), "connection timed out");
     close_connection(c);
 }

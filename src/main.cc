@@ -126,13 +126,15 @@ int main(int argc, const char* const* argv)
             x0::print_vhosts(stdout, s);
         return 0;
     }
-    if (config_test) {
-        fprintf(stderr, "Syntax OK\n");
-        return 0;
-    }
+    // Under -t too: a module checks there what only a start would find
+    // (mod_ssl: a key that does not match its certificate).
     if (x0::run_post_config(pconf, s) != X0_OK) {
         fprintf(stderr, "x0d: a module failed to start; see the messages above\n");
         return 1;
+    }
+    if (config_test) {
+        fprintf(stderr, "Syntax OK\n");
+        return 0;
     }
     apr_pool_clear(ptemp);
 

@@ -18,12 +18,19 @@
 namespace x0ssl {
 namespace {
 
+apr_status_t free_bio_method(void*)
+{
+    bio_method_free();
+    return APR_SUCCESS;
+}
+
 int ssl_post_config(apr_pool_t* pconf, x0_server_t* s)
 {
     if (!bio_method_init()) {
         x0_log_error(X0LOG(02002), X0_LOG_EMERG, 0, s, "mod_ssl: cannot create its BIO method");
         return 500;
     }
+    apr_pool_cleanup_register(pconf, nullptr, free_bio_method, apr_pool_cleanup_null);
     return post_config(pconf, s);
 }
 
@@ -79,7 +86,7 @@ void ssl_connection_closing(x0_conn_t* c)
 {
     if (auto* sc = static_cast<ssl_conn*>(x0_get_conn_state(c, &ssl_module))) {
         x0_set_conn_state(c, &ssl_module, nullptr);
-        conn_free(sc);
+        conn_free(sc, c);
     }
 }
 

@@ -161,7 +161,8 @@ apr_status_t encrypt_held(ssl_conn* sc)
         } else if (X0_BUCKET_IS_EOC(b)) {
             if (!write_record(sc, &rv))
                 return rv;
-            if (!sc->shutdown_sent) {
+            // A handshake that never finished has no session to close.
+            if (!sc->shutdown_sent && SSL_is_init_finished(sc->ssl)) {
                 int n = SSL_shutdown(sc->ssl);  // 0: close_notify is out; we do not wait for the client's
                 if (n < 0 && (rv = wait_status(sc, sc->out, n, "TLS shutdown failed")) != APR_SUCCESS)
                     return rv;
@@ -255,10 +256,18 @@ apr_status_t ssl_in_filter(x0_filter_t* f, apr_bucket_brigade* bb, x0_input_mode
     return APR_SUCCESS;
 }
 
-/** The connection's pool goes (idle or closed): forget this activation. */
+/**
+ * The connection's pool goes (idle or closed): forget this activation. A
+ * pre-cleanup: what SSL_OUT still holds (after an error) may hold EOR
+ * buckets, which must go while their request pools, subpools of this one,
+ * still exist.
+ */
 apr_status_t forget_activation(void* data)
 {
     auto* sc = static_cast<ssl_conn*>(data);
+    apr_brigade_cleanup(sc->plain_out);
+    apr_brigade_cleanup(sc->cipher_out);
+    apr_brigade_cleanup(sc->cipher_in);
     sc->c = nullptr;
     sc->in = sc->out = nullptr;
     sc->cipher_in = sc->cipher_out = sc->plain_out = nullptr;
@@ -286,16 +295,26 @@ void add_filters(ssl_conn* sc, x0_conn_t* c)
     sc->record_len = 0;
     sc->in = x0_add_input_filter("SSL_IN", sc, nullptr, c);
     sc->out = x0_add_output_filter("SSL_OUT", sc, nullptr, c);
-    apr_pool_cleanup_register(c->pool, sc, forget_activation, apr_pool_cleanup_null);
+    apr_pool_pre_cleanup_register(c->pool, sc, forget_activation);
 }
 
-void conn_free(ssl_conn* sc)
+namespace {
+
+apr_status_t free_conn(void* data)
 {
-    if (sc->c)
-        apr_pool_cleanup_kill(sc->c->pool, sc, forget_activation);
+    auto* sc = static_cast<ssl_conn*>(data);
     SSL_free(sc->ssl);  // and its BIO
     free(const_cast<char*>(sc->sni));
     free(sc);
+    return APR_SUCCESS;
+}
+
+} // namespace
+
+void conn_free(ssl_conn* sc, x0_conn_t* c)
+{
+    // Freed with the pool: its pre-cleanup (forget_activation) still needs sc.
+    apr_pool_cleanup_register(c->pool, sc, free_conn, apr_pool_cleanup_null);
 }
 
 long copied_responses()

@@ -22,6 +22,7 @@ stderr to the ErrorLog, so those reports would otherwise go unseen.
 Exit codes follow automake: 0 pass, 77 skip, anything else fail.
 """
 
+import collections
 import email.utils
 import os
 import re
@@ -727,6 +728,76 @@ def exchange(port, raw, method='GET', timeout=10):
     c = Conn(port, timeout=timeout)
     c.send(raw)
     return c.read_response(method), c
+
+
+# ---------------------------------------------------------------- TLS
+
+def openssl(*args, timeout=30):
+    """Run the openssl CLI to completion; raises with its output if it fails."""
+    try:
+        p = subprocess.run(['openssl'] + list(args), capture_output=True,
+                           timeout=timeout, stdin=subprocess.DEVNULL)
+    except FileNotFoundError:
+        raise AssertionError('the openssl command is needed for the TLS tests: '
+                             'apt-get install openssl')
+    if p.returncode != 0:
+        raise AssertionError('openssl %s: exit %d\n%s' % (' '.join(args), p.returncode,
+                                                        (p.stdout + p.stderr).decode()))
+    return p
+
+
+# A certificate made by make_cert: crt holds the certificate alone; chain holds
+# it followed by its issuers up to, not including, the self-signed root (what
+# SSLCertificateFile takes); key is its private key.
+TlsCert = collections.namedtuple('TlsCert', 'crt key chain cn self_signed')
+
+
+def make_cert(directory, name, cn, issuer=None, ca=False, sans=(), key_pass=None,
+              days=2):
+    """A fresh P-256 key and a certificate for the subject CN=@cn, made with the
+    openssl CLI as @directory/NAME.{key,crt,chain.crt}; returns a TlsCert.
+
+    issuer: the TlsCert that signs it (a CA), else it signs itself.  ca: it
+    may sign others.  sans: subjectAltName entries, e.g. ('DNS:localhost',
+    'IP:127.0.0.1').  key_pass: the key file is encrypted (AES-256) under
+    this passphrase.  For the tests only: the keys live in @directory, a
+    temporary directory the caller removes."""
+    base = os.path.join(directory, name)
+    crt, key, chain = base + '.crt', base + '.key', base + '.chain.crt'
+    genkey = ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256',
+              '-out', key]
+    if key_pass is not None:
+        genkey += ['-aes256', '-pass', 'pass:' + key_pass]
+    openssl(*genkey)
+    if ca:
+        ext = ['basicConstraints=critical,CA:TRUE', 'keyUsage=critical,keyCertSign,cRLSign']
+    else:
+        ext = ['basicConstraints=critical,CA:FALSE', 'keyUsage=critical,digitalSignature',
+               'extendedKeyUsage=serverAuth,clientAuth']
+    ext.append('subjectKeyIdentifier=hash')
+    if issuer is not None:
+        ext.append('authorityKeyIdentifier=keyid')
+    if sans:
+        ext.append('subjectAltName=' + ','.join(sans))
+    with open(base + '.ext', 'w') as f:
+        f.write('\n'.join(ext) + '\n')
+    passin = ['-passin', 'pass:' + key_pass] if key_pass is not None else []
+    openssl('req', '-new', '-key', key, '-subj', '/CN=' + cn, '-out', base + '.csr', *passin)
+    sign = ['x509', '-req', '-in', base + '.csr', '-days', str(days), '-sha256',
+            '-extfile', base + '.ext', '-set_serial', '0x' + os.urandom(8).hex(), '-out', crt]
+    if issuer is None:
+        sign += ['-signkey', key] + passin
+    else:
+        sign += ['-CA', issuer.crt, '-CAkey', issuer.key]
+    openssl(*sign)
+    with open(crt) as f:
+        text = f.read()
+    if issuer is not None and not issuer.self_signed:
+        with open(issuer.chain) as f:
+            text += f.read()
+    with open(chain, 'w') as f:
+        f.write(text)
+    return TlsCert(crt, key, chain, cn, issuer is None)
 
 
 def skip_under_wrapper():
