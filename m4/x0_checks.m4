@@ -36,4 +36,7 @@ AC_DEFUN([X0_CHECK_TEST_TOOLS], [
   AS_IF([test -z "$PYTHON3"], [AC_MSG_ERROR([python3 is needed for the tests: apt-get install python3])])
   AC_PATH_PROG([CURL], [curl])
   AS_IF([test -z "$CURL"], [AC_MSG_ERROR([curl is needed for the tests: apt-get install curl])])
+  AC_PATH_PROG([OPENSSL], [openssl])
+  AS_IF([test -z "$OPENSSL"],
+    [AC_MSG_ERROR([openssl is needed for the TLS tests and the sample certificate: apt-get install openssl])])
 ])

@@ -455,7 +455,9 @@ void process(connection* c, bool may_read)
         finish(c);
         return;
     }
-    if (!a->parsing && !has_unread(a) && output_settled(a)) {
+    // A read that waits for writable (a TLS filter's) keeps the connection.
+    if (!a->parsing && !has_unread(a) && output_settled(a)
+        && a->input_waits != wait_for::writable) {
         go_idle(c);
         return;
     }

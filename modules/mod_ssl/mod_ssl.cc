@@ -27,7 +27,7 @@ apr_status_t free_bio_method(void*)
 int ssl_post_config(apr_pool_t* pconf, x0_server_t* s)
 {
     if (!bio_method_init()) {
-        x0_log_error(X0LOG(02002), X0_LOG_EMERG, 0, s, "mod_ssl: cannot create its BIO method");
+        x0_log_error(X0LOG(03102), X0_LOG_EMERG, 0, s, "mod_ssl: cannot create its BIO method");
         return 500;
     }
     apr_pool_cleanup_register(pconf, nullptr, free_bio_method, apr_pool_cleanup_null);
@@ -36,7 +36,7 @@ int ssl_post_config(apr_pool_t* pconf, x0_server_t* s)
 
 apr_status_t log_counters(void* data)
 {
-    x0_log_error(X0LOG(02003), X0_LOG_INFO, 0, static_cast<x0_server_t*>(data),
+    x0_log_error(X0LOG(03103), X0_LOG_INFO, 0, static_cast<x0_server_t*>(data),
                  "mod_ssl: %ld responses encrypted by copy, 0 by kTLS (not offered by "
                  "this kernel)", copied_responses());
     return APR_SUCCESS;
@@ -61,7 +61,7 @@ int ssl_connection_opened(x0_conn_t* c)
     if (!bio) {
         SSL_free(sc->ssl);
         free(sc);
-        x0_log_error(X0LOG(02004), X0_LOG_ERR, 0, c->base_server,
+        x0_log_error(X0LOG(03104), X0_LOG_ERR, 0, c->base_server,
                      "mod_ssl: out of memory for a TLS session");
         return 500;
     }

@@ -39,7 +39,7 @@ void log_ssl_error(ssl_conn* sc, const char* what)
     unsigned long e = ERR_get_error();
     char text[256];
     ERR_error_string_n(e, text, sizeof text);
-    x0_log_error(X0LOG(02001), X0_LOG_INFO, 0, sc->server, "%s from %s: %s", what,
+    x0_log_error(X0LOG(03101), X0_LOG_INFO, 0, sc->server, "%s from %s: %s", what,
                  sc->c->client_ip, e ? text : "connection reset");
     ERR_clear_error();
 }
