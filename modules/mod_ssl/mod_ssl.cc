@@ -7,8 +7,6 @@
  * opened and freed when it closes; between keep-alive requests it is all the
  * connection keeps of mod_ssl (the SSL object, its buffers released).
  */
-#include <cstdlib>
-
 #include "ssl_bio.h"
 #include "ssl_config.h"
 #include "ssl_filters.h"
@@ -45,6 +43,9 @@ apr_status_t log_counters(void* data)
 void ssl_child_init(apr_pool_t* pchild, x0_server_t* s)
 {
     apr_pool_cleanup_register(pchild, s, log_counters, apr_pool_cleanup_null);
+    // At exit the connection pools (subpools) go first, then the sessions
+    // of the connections that were still open.
+    apr_pool_cleanup_register(pchild, nullptr, conn_free_all, apr_pool_cleanup_null);
 }
 
 /** A connection to a virtual host with SSLEngine on gets its TLS session. */
@@ -53,22 +54,9 @@ int ssl_connection_opened(x0_conn_t* c)
     ssl_server_conf* conf = server_conf(c->base_server);
     if (conf->engine != 1 || !conf->ctx)
         return X0_DECLINED;
-    auto* sc = static_cast<ssl_conn*>(calloc(1, sizeof(ssl_conn)));
+    ssl_conn* sc = conn_new(conf->ctx, c->base_server);
     if (!sc)
         return 500;
-    sc->ssl = SSL_new(conf->ctx);
-    BIO* bio = sc->ssl ? bio_create(sc) : nullptr;
-    if (!bio) {
-        SSL_free(sc->ssl);
-        free(sc);
-        x0_log_error(X0LOG(03104), X0_LOG_ERR, 0, c->base_server,
-                     "mod_ssl: out of memory for a TLS session");
-        return 500;
-    }
-    SSL_set_bio(sc->ssl, bio, bio);
-    SSL_set_app_data(sc->ssl, sc);
-    SSL_set_accept_state(sc->ssl);
-    sc->server = c->base_server;
     x0_set_conn_state(c, &ssl_module, sc);
     return X0_OK;
 }

@@ -39,7 +39,21 @@ struct ssl_conn {
     bool network_full;         /**< the network filter said X0_FLOW_STOP: refuse writes */
     bool network_eof;          /**< the client closed its side */
     bool shutdown_sent;        /**< close_notify is out */
+    ssl_conn* prev;            /**< the worker's live TLS connections */
+    ssl_conn* next;
 };
+
+/** A TLS session for a connection to @a server, or NULL (logged). */
+ssl_conn* conn_new(SSL_CTX* ctx, x0_server_t* server);
+
+/**
+ * The connection closes: @a sc and its SSL object go with @a c's pool,
+ * after the pool's pre-cleanups that still use them (connection_closing).
+ */
+void conn_free(ssl_conn* sc, x0_conn_t* c);
+
+/** The worker exits: free the sessions of the connections still open. */
+apr_status_t conn_free_all(void*);
 
 /** The state of the connection @a ssl belongs to (SSL_get_app_data). */
 inline ssl_conn* conn_of(const SSL* ssl)

@@ -298,25 +298,6 @@ void add_filters(ssl_conn* sc, x0_conn_t* c)
     apr_pool_pre_cleanup_register(c->pool, sc, forget_activation);
 }
 
-namespace {
-
-apr_status_t free_conn(void* data)
-{
-    auto* sc = static_cast<ssl_conn*>(data);
-    SSL_free(sc->ssl);  // and its BIO
-    free(const_cast<char*>(sc->sni));
-    free(sc);
-    return APR_SUCCESS;
-}
-
-} // namespace
-
-void conn_free(ssl_conn* sc, x0_conn_t* c)
-{
-    // Freed with the pool: its pre-cleanup (forget_activation) still needs sc.
-    apr_pool_cleanup_register(c->pool, sc, free_conn, apr_pool_cleanup_null);
-}
-
 long copied_responses()
 {
     return copied;

@@ -26,12 +26,6 @@ void register_filters();
  */
 void add_filters(ssl_conn* sc, x0_conn_t* c);
 
-/**
- * The connection closes: @a sc and its SSL object go with @a c's pool
- * (connection_closing).
- */
-void conn_free(ssl_conn* sc, x0_conn_t* c);
-
 /** Responses this worker encrypted by copying (there is no kTLS here). */
 long copied_responses();
 
