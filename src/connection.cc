@@ -415,8 +415,9 @@ void process(connection* c, bool may_read)
                 close_connection(c);
                 return;
             }
-            // A body read by the handler may have left bytes below us (input_more).
-            if (!may_read && !a->input_more)
+            // A body read by the handler may have left bytes below us
+            // (input_more, or CORE_IN's carry-over).
+            if (!may_read && !a->input_more && APR_BRIGADE_EMPTY(a->core_in))
                 break;
             may_read = false;
             a->input_more = false;

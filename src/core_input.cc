@@ -29,9 +29,7 @@ apr_status_t core_input_filter(x0_filter_t* f, apr_bucket_brigade* bb, x0_input_
             APR_BUCKET_REMOVE(b);
             APR_BRIGADE_INSERT_TAIL(bb, b);
         }
-        if (!APR_BRIGADE_EMPTY(a->core_in))
-            x0_filter_input_more(f);
-        return APR_SUCCESS;
+        return APR_SUCCESS;  // what is left the connection sees in a->core_in
     }
     worker* w = a->rec->w;
     ssize_t n;
@@ -46,8 +44,10 @@ apr_status_t core_input_filter(x0_filter_t* f, apr_bucket_brigade* bb, x0_input_
             apr_bucket_split(b, static_cast<apr_size_t>(readbytes));
             apr_bucket* rest = APR_BUCKET_NEXT(b);
             APR_BUCKET_REMOVE(rest);
+            // The connection sees it there (has_unread): a filter above
+            // may take it all within its own call (a TLS record read in
+            // pieces), so no flag that would outlive it.
             APR_BRIGADE_INSERT_TAIL(a->core_in, rest);
-            x0_filter_input_more(f);
         } else if (static_cast<size_t>(n) == sizeof(w->read_buffer)) {
             x0_filter_input_more(f);  // the buffer is full: the socket may hold more
         }

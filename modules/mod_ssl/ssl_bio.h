@@ -3,7 +3,7 @@
  * ciphertext from the filter below SSL_IN (CORE_IN) and never waits: with
  * nothing there it sets the retry flag, and OpenSSL reports WANT_READ. A
  * write appends to ssl_conn::cipher_out, unless the network filter has said
- * X0_FLOW_STOP during this call (then WANT_WRITE); a flush passes it on.
+ * X0_FLOW_STOP at its last pass (then WANT_WRITE); a flush passes it on.
  */
 #ifndef X0_MOD_SSL_BIO_H
 #define X0_MOD_SSL_BIO_H

@@ -208,7 +208,8 @@ apr_status_t ssl_out_filter(x0_filter_t* f, apr_bucket_brigade* bb)
             apr_bucket_setaside(b, sc->c->pool);  // it points into the caller's memory
         APR_BRIGADE_INSERT_TAIL(sc->plain_out, b);
     }
-    sc->network_full = false;  // this call finds out again
+    if (sc->network_full)
+        pass_ciphertext(sc, true);  // CORE_OUT writes, and says whether it takes more now
     apr_status_t rv = encrypt_held(sc);
     pass_ciphertext(sc, false);
     if (sc->error != APR_SUCCESS)
@@ -234,7 +235,8 @@ apr_status_t ssl_in_filter(x0_filter_t* f, apr_bucket_brigade* bb, x0_input_mode
     auto* sc = static_cast<ssl_conn*>(f->ctx);
     if (sc->error != APR_SUCCESS)
         return sc->error;
-    sc->network_full = false;
+    if (sc->network_full)
+        pass_ciphertext(sc, true);  // CORE_OUT writes, and says whether it takes more now
     if (!SSL_is_init_finished(sc->ssl)) {
         apr_status_t rv = handshake(sc, f);
         if (rv != APR_SUCCESS)
@@ -310,9 +312,9 @@ void pass_ciphertext(ssl_conn* sc, bool flush)
     if (APR_BRIGADE_EMPTY(sc->cipher_out))
         return;
     apr_status_t rv = x0_pass_brigade(sc->out->next, sc->cipher_out);
-    if (rv == X0_FLOW_STOP)
-        sc->network_full = true;
-    else if (rv != APR_SUCCESS && sc->error == APR_SUCCESS)
+    // Until the next pass says otherwise: nothing more is encrypted past CORE_OUT's bound.
+    sc->network_full = rv == X0_FLOW_STOP;
+    if (rv != APR_SUCCESS && rv != X0_FLOW_STOP && sc->error == APR_SUCCESS)
         sc->error = rv;
 }
 

@@ -1,8 +1,9 @@
 /*
  * The connection layer's contract, driven in-process before any TLS is
  * involved: a worker built by hand around its own ev loop, a socketpair whose
- * far end the test plays the client on, and a test module ("conntest") whose
- * connection filters make reading and writing as awkward as a TLS filter can:
+ * far end the test plays the client on (conn_harness.h), and a test module
+ * ("conntest") whose connection filters make reading and writing as awkward
+ * as a TLS filter can:
  *
  *   TRICKLE_IN  gives at most trickle_step bytes a call, keeps the rest in a
  *               carry-over of its own (x0_filter_input_more), and on every
@@ -20,17 +21,14 @@
 #include <CppUTest/TestHarness.h>
 
 #include <apr_strings.h>
-#include <arpa/inet.h>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fcntl.h>
-#include <fstream>
 #include <string>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "config.h"
+#include "conn_harness.h"
 #include "connection.h"
 #include "core_output.h"
 #include "modules.h"
@@ -396,63 +394,28 @@ int smalls(const std::string& s)
     return count(s, "\r\n\r\nhello\n");
 }
 
-int watched_events(const x0::connection* c)
-{
-    return ev_is_active(&c->io) ? c->io.events & (EV_READ | EV_WRITE) : 0;
-}
+using x0test::watched_events;
 
 } // namespace
 
-TEST_GROUP(connection)
+TEST_GROUP_BASE(connection, x0test::conn_harness)
 {
-    std::string conf_path;
-    apr_pool_t* pconf;
-    apr_pool_t* ptemp;
-    apr_pool_t* wpool;
-    x0::worker* w;
-    x0::listener via;
-    x0::connection* c;
-    int client;
     std::string got;           // what the client has read
     bool client_eof;
     size_t read_per_turn;      // the client reads at most this much after each turn
 
     void setup() override
     {
-        x0::reset_modules();
+        conn_harness::setup();
         memset(&t, 0, sizeof t);
         cfg = knobs{false, 1 << 20, 0, false, 0, X0_WAIT_WRITABLE};
-        apr_pool_create(&pconf, nullptr);
-        apr_pool_create(&ptemp, nullptr);
-        wpool = nullptr;
-        w = nullptr;
-        c = nullptr;
-        client = -1;
         client_eof = false;
         read_per_turn = ~size_t(0);
     }
 
     void teardown() override
     {
-        // A test that failed midway leaves the connection open: the client
-        // goes, and the connection closes as it would (its closing hook runs).
-        if (client >= 0)
-            close(client);
-        if (c && c->phase != x0::conn_phase::closed) {
-            for (int i = 0; i < 1000 && c->phase != x0::conn_phase::closed; ++i)
-                ev_run(w->loop, EVRUN_NOWAIT);
-        }
-        if (w) {
-            ev_loop_destroy(w->loop);
-            apr_pool_destroy(wpool);
-        }
-        apr_pool_destroy(ptemp);
-        apr_pool_destroy(pconf);
-        x0::reset_modules();
-        if (!conf_path.empty())
-            unlink(conf_path.c_str());
-        conf_path.clear();
-        conf_path.shrink_to_fit();
+        conn_harness::teardown();
         got.clear();
         got.shrink_to_fit();
     }
@@ -467,51 +430,11 @@ TEST_GROUP(connection)
     {
         if (with_module)
             CHECK(x0::add_module(&conntest_module, nullptr, pconf) == nullptr);
-        char path[] = "/tmp/x0_connection_test_XXXXXX";
-        int fd = mkstemp(path);
-        CHECK(fd >= 0);
-        close(fd);
-        conf_path = path;
-        std::ofstream(conf_path) << "Listen 127.0.0.1:8080\nServerName test\n";
-        const char* error = nullptr;
-        x0_server_t* s = x0::read_config(pconf, ptemp, conf_path.c_str(), &error);
-        CHECK_TEXT(s != nullptr, error);
-
-        apr_allocator_t* allocator;
-        apr_allocator_create(&allocator);
-        apr_allocator_max_free_set(allocator, 4 * 1024 * 1024);
-        apr_pool_create_ex(&wpool, nullptr, nullptr, allocator);
-        apr_allocator_owner_set(allocator, wpool);
-        w = static_cast<x0::worker*>(apr_pcalloc(wpool, sizeof(x0::worker)));  // plain data
-        w->loop = ev_loop_new(EVFLAG_AUTO);
-        CHECK(w->loop != nullptr);
-        w->pool = wpool;
-        w->allocator = allocator;
-        w->server = s;
-        w->listeners = &via;
-        w->listener_count = 0;  // nothing to accept on: the test hands the socket over
-        w->max_connections = 16;
-        w->accepting = true;
-        // Bound to an address, so the connection takes its local address from
-        // the listener and never asks getsockname() of the AF_UNIX socket.
-        via = x0::listener{-1, "127.0.0.1:8080", "127.0.0.1", 8080, "http"};
-
-        int sv[2];
-        LONGS_EQUAL(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
-        fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
-        fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
-        if (small_buffers) {
-            int size = 4096;  // the kernel rounds up to its minimum
-            setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
-            setsockopt(sv[1], SOL_SOCKET, SO_RCVBUF, &size, sizeof size);
-        }
-        client = sv[1];
-        c = static_cast<x0::connection*>(apr_pcalloc(wpool, sizeof(x0::connection)));
-        c->peer.in4.sin_family = AF_INET;
-        c->peer.in4.sin_port = htons(40000);
-        c->peer.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ++w->connection_count;
-        x0::connection_start(w, c, sv[0], &via);
+        make_worker(configure("Listen 127.0.0.1:8080\nServerName test\n"));
+        x0test::socket_buffers sizes{};
+        if (small_buffers)
+            sizes.server_sndbuf = sizes.client_rcvbuf = 4096;
+        connect(x0::listener{-1, "127.0.0.1:8080", "127.0.0.1", 8080, "http"}, sizes);
     }
 
     /** Read what the server sent, at most @a limit bytes, without waiting. */
@@ -542,7 +465,7 @@ TEST_GROUP(connection)
         for (int i = 0; i < turns; ++i) {
             if (done())
                 return true;
-            ev_run(w->loop, EVRUN_NOWAIT);
+            turn();
             pump(read_per_turn);
         }
         return done();

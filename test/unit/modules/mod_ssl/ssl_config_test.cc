@@ -25,12 +25,6 @@
 #include "mod_ssl/ssl_conn.h"
 #include "mod_ssl/ssl_tickets.h"
 
-/* mod_ssl.cc is not in the test binary: the module struct the config reads. */
-X0_MODULE(ssl) = {
-    X0_MODULE_HEADER, "ssl", nullptr, nullptr, x0ssl::create_server_config,
-    x0ssl::merge_server_config, x0ssl::directives, nullptr,
-};
-
 namespace {
 
 /** A self-signed P-256 certificate for @a cn; the key encrypted with "pw" if asked. */

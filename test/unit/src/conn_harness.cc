@@ -1,0 +1,121 @@
+#include "conn_harness.h"
+
+#include <arpa/inet.h>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "modules.h"
+
+namespace x0test {
+
+int watched_events(const x0::connection* c)
+{
+    return ev_is_active(&c->io) ? c->io.events & (EV_READ | EV_WRITE) : 0;
+}
+
+void conn_harness::setup()
+{
+    x0::reset_modules();
+    apr_pool_create(&pconf, nullptr);
+    apr_pool_create(&ptemp, nullptr);
+    wpool = nullptr;
+    w = nullptr;
+    c = nullptr;
+    client = -1;
+}
+
+void conn_harness::teardown()
+{
+    // A test that failed midway leaves the connection open: the client
+    // goes, and the connection closes as it would (its closing hook runs).
+    if (client >= 0)
+        close(client);
+    client = -1;
+    if (c && c->phase != x0::conn_phase::closed) {
+        for (int i = 0; i < 1000 && c->phase != x0::conn_phase::closed; ++i)
+            ev_run(w->loop, EVRUN_NOWAIT);
+    }
+    if (w) {
+        ev_loop_destroy(w->loop);
+        apr_pool_destroy(wpool);
+    }
+    apr_pool_destroy(ptemp);
+    apr_pool_destroy(pconf);
+    x0::reset_modules();
+    if (!conf_path.empty())
+        unlink(conf_path.c_str());
+    conf_path.clear();
+    conf_path.shrink_to_fit();
+}
+
+x0_server_t* conn_harness::configure(const std::string& text)
+{
+    char path[] = "/tmp/x0_conn_harness_XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    close(fd);
+    conf_path = path;
+    std::ofstream(conf_path) << text;
+    const char* error = nullptr;
+    x0_server_t* s = x0::read_config(pconf, ptemp, conf_path.c_str(), &error);
+    CHECK_TEXT(s != nullptr, error);
+    return s;
+}
+
+void conn_harness::make_worker(x0_server_t* s)
+{
+    apr_allocator_t* allocator;
+    apr_allocator_create(&allocator);
+    apr_allocator_max_free_set(allocator, 4 * 1024 * 1024);
+    apr_pool_create_ex(&wpool, nullptr, nullptr, allocator);
+    apr_allocator_owner_set(allocator, wpool);
+    w = static_cast<x0::worker*>(apr_pcalloc(wpool, sizeof(x0::worker)));  // plain data
+    w->loop = ev_loop_new(EVFLAG_AUTO);
+    CHECK(w->loop != nullptr);
+    w->pool = wpool;
+    w->allocator = allocator;
+    w->server = s;
+    w->listeners = &via;
+    w->listener_count = 0;  // nothing to accept on: the test hands the socket over
+    w->max_connections = 16;
+    w->accepting = true;
+}
+
+void conn_harness::connect(const x0::listener& l, const socket_buffers& b)
+{
+    // Bound to an address, so the connection takes its local address from
+    // the listener and never asks getsockname() of the AF_UNIX socket.
+    via = l;
+    int sv[2];
+    LONGS_EQUAL(0, socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
+    fcntl(sv[1], F_SETFL, fcntl(sv[1], F_GETFL) | O_NONBLOCK);
+    // The kernel rounds a size up to its minimum.
+    auto set = [](int fd, int option, int size) {
+        if (size > 0)
+            setsockopt(fd, SOL_SOCKET, option, &size, sizeof size);
+    };
+    set(sv[0], SO_SNDBUF, b.server_sndbuf);
+    set(sv[0], SO_RCVBUF, b.server_rcvbuf);
+    set(sv[1], SO_SNDBUF, b.client_sndbuf);
+    set(sv[1], SO_RCVBUF, b.client_rcvbuf);
+    client = sv[1];
+    c = static_cast<x0::connection*>(apr_pcalloc(wpool, sizeof(x0::connection)));
+    c->peer.in4.sin_family = AF_INET;
+    c->peer.in4.sin_port = htons(40000);
+    c->peer.in4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ++w->connection_count;
+    x0::connection_start(w, c, sv[0], &via);
+}
+
+void conn_harness::turn()
+{
+    ev_run(w->loop, EVRUN_NOWAIT);
+}
+
+} // namespace x0test
