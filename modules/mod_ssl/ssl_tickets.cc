@@ -11,8 +11,9 @@
  *     aes  = HMAC-SHA256(secret, "x0 ticket aes"  || N)
  *
  * (N as 8 bytes, big-endian). New tickets use epoch N; tickets of N and
- * N-1 are accepted, those of N-1 renewed. Every worker computes the same
- * keys from the same secret and clock, without talking to the others.
+ * N-1 are accepted, those of N-1 renewed (and in TLS 1.3 every one used).
+ * Every worker computes the same keys from the same secret and clock,
+ * without talking to the others.
  *
  * OpenSSL takes the ticket callback from the connection's first SSL_CTX
  * (its session_ctx) even after SNI switched contexts; every context gets
@@ -87,7 +88,7 @@ bool set_mac_key(EVP_MAC_CTX* hctx, const ticket_key* k)
  * epoch's: accept and send a new ticket), 0 (unknown key: full handshake),
  * -1 on an error.
  */
-int ticket_cb(SSL*, unsigned char name[16], unsigned char* iv, EVP_CIPHER_CTX* cctx,
+int ticket_cb(SSL* ssl, unsigned char name[16], unsigned char* iv, EVP_CIPHER_CTX* cctx,
               EVP_MAC_CTX* hctx, int enc)
 {
     const ticket_key* previous;
@@ -102,7 +103,10 @@ int ticket_cb(SSL*, unsigned char name[16], unsigned char* iv, EVP_CIPHER_CTX* c
             return -1;
         return 1;
     }
-    int result = 1;
+    // TLS 1.3: a resumed connection gets a new ticket too (OpenSSL sends
+    // none for 1), so a client can resume again with a fresh one (RFC 8446
+    // section 4.6.1: tickets are best used once).
+    int result = SSL_version(ssl) >= TLS1_3_VERSION ? 2 : 1;
     if (CRYPTO_memcmp(name, k->name, sizeof k->name) != 0) {
         if (CRYPTO_memcmp(name, previous->name, sizeof previous->name) != 0)
             return 0;

@@ -491,6 +491,19 @@ class TlsTest(ServerTestCase):
             second = s_client_session(self.port, version, '-sess_in', path)
             self.assertEqual(second[:2], ('Reused', name), second[2])
 
+    def test_a_resumed_session_resumes_again(self):
+        # Clients that keep resuming (wrk does): a TLS 1.3 connection that
+        # resumed gets a fresh ticket, and that one resumes the next.
+        paths = [os.path.join(self.server.dir, 'chain%d.pem' % i) for i in range(4)]
+        first = s_client_session(self.port, '-tls1_3', '-sess_out', paths[0])
+        self.assertEqual(first[0], 'New', first[2])
+        for used, fresh in zip(paths, paths[1:]):
+            rc, out = s_client(self.port, '-servername', 'localhost', '-tls1_3',
+                               '-sess_in', used, '-sess_out', fresh, '-ign_eof', send=GET_CLOSE)
+            m = SESSION_LINE.search(out)
+            self.assertTrue(rc == 0 and m and m.group(1) == 'Reused', out)
+            self.assertTrue(os.path.exists(fresh), 'no ticket on a resumed connection:\n' + out)
+
     # -- the event loop is not blocked
 
     def test_trickled_client_hello(self):
