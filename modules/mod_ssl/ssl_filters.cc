@@ -307,10 +307,12 @@ long copied_responses()
 
 void pass_ciphertext(ssl_conn* sc, bool flush)
 {
+    // A FLUSH alone is only worth passing to learn whether a full network
+    // filter takes more now.
+    if (APR_BRIGADE_EMPTY(sc->cipher_out) && !(flush && sc->network_full))
+        return;
     if (flush)
         APR_BRIGADE_INSERT_TAIL(sc->cipher_out, apr_bucket_flush_create(sc->c->bucket_alloc));
-    if (APR_BRIGADE_EMPTY(sc->cipher_out))
-        return;
     apr_status_t rv = x0_pass_brigade(sc->out->next, sc->cipher_out);
     // Until the next pass says otherwise: nothing more is encrypted past CORE_OUT's bound.
     sc->network_full = rv == X0_FLOW_STOP;
