@@ -612,8 +612,9 @@ apr_status_t byterange_filter(x0_filter_t* f, apr_bucket_brigade* bb)
             }
             if (APR_STATUS_IS_EAGAIN(rv)) {
                 // Nothing from the source yet. XXX: nothing calls this filter
-                // again when the source becomes readable (issue 7 part 1,
-                // the connection layer): only the handler's next pass does.
+                // again when the source becomes readable (the core drives
+                // connection filters again, not request filters): only the
+                // handler's next pass does.
                 // A handler that has passed its EOS never passes again and
                 // its request would end (EOR on the connection chain) with
                 // the rest still here: so that a short body is never followed
