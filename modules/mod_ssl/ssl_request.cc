@@ -53,7 +53,8 @@ int check_request(x0_request_t* r)
     apr_table_setn(r->notes, "SSL_CIPHER", SSL_CIPHER_get_name(SSL_get_current_cipher(sc->ssl)));
     if (sc->sni)
         apr_table_set(r->notes, "SSL_TLS_SNI", sc->sni);
-    // XXX: no kTLS on this kernel: SSL_OUT copies file buckets through SSL_write.
+    // SSL_OUT has one path: it encrypts file data by copying it through
+    // SSL_write (this kernel offers no kTLS; docs/tls.md).
     apr_table_setn(r->notes, "SSL_SEND_PATH", "copy");
     return X0_DECLINED;
 }

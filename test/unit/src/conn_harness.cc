@@ -18,6 +18,19 @@ int watched_events(const x0::connection* c)
     return ev_is_active(&c->io) ? c->io.events & (EV_READ | EV_WRITE) : 0;
 }
 
+int count(const std::string& s, const std::string& what)
+{
+    int n = 0;
+    for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
+        ++n;
+    return n;
+}
+
+int smalls(const std::string& s)
+{
+    return count(s, "\r\n\r\nhello\n");
+}
+
 void conn_harness::setup()
 {
     x0::reset_modules();

@@ -29,6 +29,15 @@ struct socket_buffers {
 /** The events the connection's watcher waits for; 0 when it is stopped. */
 int watched_events(const x0::connection* c);
 
+/** A request for the test handlers' /small, which answers "hello\n". */
+inline constexpr char small_request[] = "GET /small HTTP/1.1\r\nHost: test\r\n\r\n";
+
+/** Occurrences of @a what in @a s. */
+int count(const std::string& s, const std::string& what);
+
+/** Complete /small responses in what the client received. */
+int smalls(const std::string& s);
+
 class conn_harness : public Utest {
 public:
     apr_pool_t* pconf = nullptr;

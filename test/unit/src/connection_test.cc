@@ -377,23 +377,9 @@ x0_module_t conntest_module = {X0_MODULE_HEADER, "conntest", nullptr, nullptr, n
 
 /* ---- the client's view ---- */
 
-const char small_request[] = "GET /small HTTP/1.1\r\nHost: test\r\n\r\n";
-
-/** Occurrences of @a what in @a s. */
-int count(const std::string& s, const std::string& what)
-{
-    int n = 0;
-    for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
-        ++n;
-    return n;
-}
-
-/** Complete /small responses in what the client received. */
-int smalls(const std::string& s)
-{
-    return count(s, "\r\n\r\nhello\n");
-}
-
+using x0test::count;
+using x0test::small_request;
+using x0test::smalls;
 using x0test::watched_events;
 
 } // namespace

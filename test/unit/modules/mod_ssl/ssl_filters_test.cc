@@ -43,6 +43,7 @@
 #include "x0/http.h"
 #include "x0/module.h"
 #include "mod_ssl/ssl_config.h"
+#include "modules/mod_ssl/test_cert.h"
 #include "mod_ssl/ssl_filters.h"
 
 namespace {
@@ -321,34 +322,6 @@ x0_module_t ssltest_module = {X0_MODULE_HEADER, "ssltest", nullptr, nullptr, nul
 
 /* ---- certificates, the client's view ---- */
 
-/** A self-signed P-256 certificate for CN=test: DIR/test.crt and DIR/test.key. */
-void make_cert(const std::string& dir)
-{
-    EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
-    CHECK(key != nullptr);
-    X509* x = X509_new();
-    X509_set_version(x, 2);
-    ASN1_INTEGER_set(X509_get_serialNumber(x), 1);
-    X509_gmtime_adj(X509_getm_notBefore(x), -60);
-    X509_gmtime_adj(X509_getm_notAfter(x), 3600);
-    X509_NAME* name = X509_get_subject_name(x);
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-                               reinterpret_cast<const unsigned char*>("test"), -1, -1, 0);
-    X509_set_issuer_name(x, name);
-    X509_set_pubkey(x, key);
-    CHECK(X509_sign(x, key, EVP_sha256()) > 0);
-    FILE* f = fopen((dir + "/test.crt").c_str(), "w");
-    CHECK(f != nullptr);
-    PEM_write_X509(f, x);
-    fclose(f);
-    f = fopen((dir + "/test.key").c_str(), "w");
-    CHECK(f != nullptr);
-    PEM_write_PrivateKey(f, key, nullptr, nullptr, 0, nullptr, nullptr);
-    fclose(f);
-    X509_free(x);
-    EVP_PKEY_free(key);
-}
-
 void heard_message(int write_p, int, int content_type, const void* buf, size_t len, SSL*, void*)
 {
     const auto* p = static_cast<const unsigned char*>(buf);
@@ -365,21 +338,9 @@ void heard_message(int write_p, int, int content_type, const void* buf, size_t l
     }
 }
 
-const char small_request[] = "GET /small HTTP/1.1\r\nHost: test\r\n\r\n";
-
-int count(const std::string& s, const std::string& what)
-{
-    int n = 0;
-    for (size_t at = s.find(what); at != std::string::npos; at = s.find(what, at + 1))
-        ++n;
-    return n;
-}
-
-/** Complete /small responses in what the client read. */
-int smalls(const std::string& s)
-{
-    return count(s, "\r\n\r\nhello\n");
-}
+using x0test::count;
+using x0test::small_request;
+using x0test::smalls;
 
 /** The length of the TLS record at the start of @a wire (its header included). */
 size_t record_length(const std::string& wire)
@@ -424,7 +385,7 @@ TEST_GROUP_BASE(ssl_filters, x0test::conn_harness)
         char tmpl[] = "/tmp/x0_ssl_filters_test_XXXXXX";
         CHECK(mkdtemp(tmpl) != nullptr);
         dir = tmpl;
-        make_cert(dir);
+        x0test::make_cert(dir, "test");
         cctx = nullptr;
         cssl = nullptr;
         auto_send = true;
