@@ -31,6 +31,62 @@ int smalls(const std::string& s)
     return count(s, "\r\n\r\nhello\n");
 }
 
+char pattern_at(apr_off_t i)
+{
+    return static_cast<char>('a' + i % 26);
+}
+
+std::string pattern(apr_off_t n)
+{
+    std::string s(static_cast<size_t>(n), '\0');
+    for (apr_off_t i = 0; i < n; ++i)
+        s[static_cast<size_t>(i)] = pattern_at(i);
+    return s;
+}
+
+apr_bucket* pattern_bucket(apr_off_t from, apr_size_t n, apr_bucket_alloc_t* ba)
+{
+    auto* buf = static_cast<char*>(apr_bucket_alloc(n, ba));
+    for (apr_size_t i = 0; i < n; ++i)
+        buf[i] = pattern_at(from + static_cast<apr_off_t>(i));
+    return apr_bucket_heap_create(buf, n, apr_bucket_free, ba);
+}
+
+long arg_value(const char* args, const char* name, long fallback)
+{
+    size_t n = strlen(name);
+    for (const char* p = args; p && *p; p = strchr(p, '&')) {
+        if (*p == '&')
+            ++p;
+        if (strncmp(p, name, n) == 0 && p[n] == '=')
+            return strtol(p + n + 1, nullptr, 10);
+    }
+    return fallback;
+}
+
+bool big_send(x0_request_t* r, big_body* st)
+{
+    while (st->sent < st->total) {
+        apr_off_t left = st->total - st->sent;
+        apr_size_t n = left < static_cast<apr_off_t>(st->piece) ? static_cast<apr_size_t>(left)
+                                                                 : st->piece;
+        APR_BRIGADE_INSERT_TAIL(st->bb, pattern_bucket(st->sent, n, st->bb->bucket_alloc));
+        st->sent += static_cast<apr_off_t>(n);
+        apr_status_t rv = x0_pass_brigade(r->output_filters, st->bb);
+        apr_brigade_cleanup(st->bb);
+        if (rv == X0_FLOW_STOP) {
+            st->on_stop(r);
+            return false;
+        }
+        if (rv != APR_SUCCESS)
+            return true;
+    }
+    APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_eos_create(st->bb->bucket_alloc));
+    x0_pass_brigade(r->output_filters, st->bb);
+    apr_brigade_cleanup(st->bb);
+    return true;
+}
+
 void conn_harness::setup()
 {
     x0::reset_modules();

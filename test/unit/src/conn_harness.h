@@ -38,6 +38,28 @@ int count(const std::string& s, const std::string& what);
 /** Complete /small responses in what the client received. */
 int smalls(const std::string& s);
 
+/* ---- the test handlers' /big: a patterned body in pieces, flow-controlled ---- */
+
+/** Byte @a i of the body /big sends. */
+char pattern_at(apr_off_t i);
+/** The first @a n bytes of it. */
+std::string pattern(apr_off_t n);
+/** @a n bytes of the pattern from offset @a from, in a heap bucket. */
+apr_bucket* pattern_bucket(apr_off_t from, apr_size_t n, apr_bucket_alloc_t* ba);
+/** The number @a name=N in a query string, or @a fallback. */
+long arg_value(const char* args, const char* name, long fallback);
+
+struct big_body {
+    apr_off_t sent;
+    apr_off_t total;
+    apr_size_t piece;
+    apr_bucket_brigade* bb;
+    void (*on_stop)(x0_request_t* r);  /**< a pass answered X0_FLOW_STOP (the test records it) */
+};
+
+/** Pass pieces until done or told to wait; true when the response is complete. */
+bool big_send(x0_request_t* r, big_body* st);
+
 class conn_harness : public Utest {
 public:
     apr_pool_t* pconf = nullptr;

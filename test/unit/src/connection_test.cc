@@ -259,66 +259,17 @@ void conntest_closing(x0_conn_t* c)
 
 /* ---- the handler: /small and /big ---- */
 
-char pattern_at(apr_off_t i)
-{
-    return static_cast<char>('a' + i % 26);
-}
+using x0test::arg_value;
+using x0test::big_body;
+using x0test::big_send;
+using x0test::pattern;
 
-std::string pattern(apr_off_t n)
+/** A pass answered X0_FLOW_STOP: how much CORE_OUT held then. */
+void record_stop(x0_request_t* r)
 {
-    std::string s(static_cast<size_t>(n), '\0');
-    for (apr_off_t i = 0; i < n; ++i)
-        s[static_cast<size_t>(i)] = pattern_at(i);
-    return s;
-}
-
-struct big_body {
-    apr_off_t sent;
-    apr_off_t total;
-    apr_size_t piece;
-    apr_bucket_brigade* bb;
-};
-
-long arg_value(const char* args, const char* name, long fallback)
-{
-    size_t n = strlen(name);
-    for (const char* p = args; p && *p; p = strchr(p, '&')) {
-        if (*p == '&')
-            ++p;
-        if (strncmp(p, name, n) == 0 && p[n] == '=')
-            return strtol(p + n + 1, nullptr, 10);
-    }
-    return fallback;
-}
-
-/** Pass pieces until done or told to wait; true when the response is complete. */
-bool big_send(x0_request_t* r, big_body* st)
-{
-    while (st->sent < st->total) {
-        apr_off_t left = st->total - st->sent;
-        apr_size_t n = left < static_cast<apr_off_t>(st->piece) ? static_cast<apr_size_t>(left)
-                                                                 : st->piece;
-        auto* buf = static_cast<char*>(apr_bucket_alloc(n, st->bb->bucket_alloc));
-        for (apr_size_t i = 0; i < n; ++i)
-            buf[i] = pattern_at(st->sent + static_cast<apr_off_t>(i));
-        APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_heap_create(buf, n, apr_bucket_free,
-                                                               st->bb->bucket_alloc));
-        st->sent += static_cast<apr_off_t>(n);
-        apr_status_t rv = x0_pass_brigade(r->output_filters, st->bb);
-        apr_brigade_cleanup(st->bb);
-        if (rv == X0_FLOW_STOP) {
-            if (t.stops < max_records)
-                t.pending_at_stop[t.stops] = x0::active_of(r->connection)->out.pending_memory;
-            ++t.stops;
-            return false;
-        }
-        if (rv != APR_SUCCESS)
-            return true;
-    }
-    APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_eos_create(st->bb->bucket_alloc));
-    x0_pass_brigade(r->output_filters, st->bb);
-    apr_brigade_cleanup(st->bb);
-    return true;
+    if (t.stops < max_records)
+        t.pending_at_stop[t.stops] = x0::active_of(r->connection)->out.pending_memory;
+    ++t.stops;
 }
 
 void big_resume(x0_request_t* r)
@@ -350,6 +301,7 @@ int conntest_handler(x0_request_t* r)
         auto* st = static_cast<big_body*>(apr_pcalloc(r->pool, sizeof(big_body)));
         st->total = arg_value(r->args, "n", 1000);
         st->piece = static_cast<apr_size_t>(arg_value(r->args, "piece", 8192));
+        st->on_stop = record_stop;
         st->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
         r->content_type = "application/octet-stream";
         x0_set_content_length(r, st->total);

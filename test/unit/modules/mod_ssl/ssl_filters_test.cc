@@ -88,69 +88,15 @@ heard_t heard;
 
 /* ---- the handler ---- */
 
-char pattern_at(apr_off_t i)
-{
-    return static_cast<char>('a' + i % 26);
-}
+using x0test::arg_value;
+using x0test::big_body;
+using x0test::big_send;
+using x0test::pattern;
+using x0test::pattern_bucket;
 
-std::string pattern(apr_off_t n)
+void count_stop(x0_request_t*)
 {
-    std::string s(static_cast<size_t>(n), '\0');
-    for (apr_off_t i = 0; i < n; ++i)
-        s[static_cast<size_t>(i)] = pattern_at(i);
-    return s;
-}
-
-long arg_value(const char* args, const char* name, long fallback)
-{
-    size_t n = strlen(name);
-    for (const char* p = args; p && *p; p = strchr(p, '&')) {
-        if (*p == '&')
-            ++p;
-        if (strncmp(p, name, n) == 0 && p[n] == '=')
-            return strtol(p + n + 1, nullptr, 10);
-    }
-    return fallback;
-}
-
-/** @a n bytes of the pattern from offset @a from, in a heap bucket. */
-apr_bucket* pattern_bucket(apr_off_t from, apr_size_t n, apr_bucket_alloc_t* ba)
-{
-    auto* buf = static_cast<char*>(apr_bucket_alloc(n, ba));
-    for (apr_size_t i = 0; i < n; ++i)
-        buf[i] = pattern_at(from + static_cast<apr_off_t>(i));
-    return apr_bucket_heap_create(buf, n, apr_bucket_free, ba);
-}
-
-struct big_body {
-    apr_off_t sent;
-    apr_off_t total;
-    apr_size_t piece;
-    apr_bucket_brigade* bb;
-};
-
-/** Pass pieces until done or told to wait; true when the response is complete. */
-bool big_send(x0_request_t* r, big_body* st)
-{
-    while (st->sent < st->total) {
-        apr_off_t left = st->total - st->sent;
-        apr_size_t n = left < static_cast<apr_off_t>(st->piece) ? static_cast<apr_size_t>(left)
-                                                                 : st->piece;
-        APR_BRIGADE_INSERT_TAIL(st->bb, pattern_bucket(st->sent, n, st->bb->bucket_alloc));
-        st->sent += static_cast<apr_off_t>(n);
-        apr_status_t rv = x0_pass_brigade(r->output_filters, st->bb);
-        apr_brigade_cleanup(st->bb);
-        if (rv == X0_FLOW_STOP) {
-            ++t.stops;
-            return false;
-        }
-        if (rv != APR_SUCCESS)
-            return true;
-    }
-    APR_BRIGADE_INSERT_TAIL(st->bb, apr_bucket_eos_create(st->bb->bucket_alloc));
-    x0_pass_brigade(r->output_filters, st->bb);
-    apr_brigade_cleanup(st->bb);
-    return true;
+    ++t.stops;
 }
 
 void big_resume(x0_request_t* r)
@@ -238,6 +184,7 @@ int ssltest_handler(x0_request_t* r)
         auto* st = static_cast<big_body*>(apr_pcalloc(r->pool, sizeof(big_body)));
         st->total = arg_value(r->args, "n", 1000);
         st->piece = static_cast<apr_size_t>(arg_value(r->args, "piece", 8192));
+        st->on_stop = count_stop;
         st->bb = apr_brigade_create(r->pool, ba);
         r->content_type = "application/octet-stream";
         x0_set_content_length(r, st->total);
