@@ -28,7 +28,7 @@ extern "C" {
  * major when anything changes or goes away.
  */
 #define X0_ABI_MAJOR 1
-#define X0_ABI_MINOR 1
+#define X0_ABI_MINOR 2
 /** The first four fields of a module struct, in this order. */
 #define X0_MODULE_HEADER X0_MODULE_MAGIC, X0_ABI_MAJOR, X0_ABI_MINOR, -1
 
@@ -269,6 +269,15 @@ X0_API void x0_hook_handler(x0_request_fn fn, const char* const* pre,
 /** After the response is sent, before the request pool goes. All run; results ignored. */
 X0_API void x0_hook_log_transaction(x0_request_fn fn, const char* const* pre,
                                     const char* const* succ, int order);
+
+/**
+ * The worker's event-loop turn: a number that changes each time the worker
+ * waits for events, and stays the same for everything one wake-up handles
+ * (0 outside a worker's loop). A cache may trust what it checked in the same
+ * turn: the requests of one turn arrived together, so none of them can tell
+ * the difference (mod_static's open-file cache revalidates once per turn).
+ */
+X0_API unsigned long x0_loop_turn(void);
 
 #ifdef __cplusplus
 }

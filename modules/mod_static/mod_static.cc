@@ -383,7 +383,11 @@ int static_send_file(x0_request_t* r, const static_dir_config* conf, const stati
     } else {
         x0_set_content_length(r, size);
         apr_table_setn(r->headers_out, "Accept-Ranges", "bytes");  // RFC 9110 section 14.3
-        if (!r->header_only && size > 0) {
+        if (!r->header_only && size > 0 && file->bytes) {
+            // The file cache holds it, for as long as this request holds the file.
+            APR_BRIGADE_INSERT_TAIL(bb, apr_bucket_immortal_create(
+                file->bytes, static_cast<apr_size_t>(size), list));
+        } else if (!r->header_only && size > 0) {
             apr_file_t* f = nullptr;
             apr_os_file_t os_fd = file->fd;
             apr_os_file_put(&f, &os_fd, APR_FOPEN_READ, r->pool);

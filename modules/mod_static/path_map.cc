@@ -76,6 +76,7 @@ int open_below_root(int root_fd, const char* root_real, const char* rel,
 {
     out->fd = -1;
     out->err = 0;
+    out->bytes = nullptr;
     if (follow_symlinks)
         return finish_open(openat(root_fd, openat_path(rel), open_flags), out);
 
@@ -100,6 +101,7 @@ int open_below_root_checked(int root_fd, const char* root_real, const char* rel,
 {
     out->fd = -1;
     out->err = 0;
+    out->bytes = nullptr;
     int fd = openat(root_fd, openat_path(rel), open_flags);
     if (fd < 0) {
         out->err = errno;

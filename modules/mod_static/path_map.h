@@ -16,6 +16,7 @@ struct opened_file {
     int fd;          /**< O_RDONLY|O_CLOEXEC; the caller closes it; -1 on failure */
     struct stat st;  /**< fstat of fd */
     int err;         /**< on failure, the errno behind the status (0 if none) */
+    const char* bytes; /**< the whole content when a cache holds it (file_cache.h), else NULL */
 };
 
 /**

@@ -1,4 +1,7 @@
-/* The worker's open-file cache: hits share a descriptor, busy entries stay. */
+/*
+ * The worker's open-file cache: hits share a descriptor and a small file's
+ * bytes, busy entries stay, and a change shows from the next loop turn on.
+ */
 #include <CppUTest/TestHarness.h>
 
 #include <cstdlib>
@@ -8,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <apr_pools.h>
+#include <ev.h>
 #include "mod_static/file_cache.h"
 
 namespace {
@@ -23,6 +27,24 @@ void write_file(const std::string& path, const std::string& data)
     CHECK(fd >= 0);
     CHECK_EQUAL(static_cast<ssize_t>(data.size()), write(fd, data.data(), data.size()));
     close(fd);
+}
+
+/**
+ * Wait until the file's ctime is over a second old, when the cache may keep
+ * its bytes (file_cache.cc, load_bytes): the condition itself, not a guess.
+ */
+void wait_until_settled(const std::string& path)
+{
+    struct stat st;
+    CHECK_EQUAL(0, stat(path.c_str(), &st));
+    while (st.st_ctim.tv_sec + 1 >= time(nullptr))
+        usleep(50 * 1000);
+}
+
+/** What a worker's loop does between two wake-ups, as far as the cache sees. */
+void next_loop_turn()
+{
+    ev_run(ev_default_loop(0), EVRUN_NOWAIT);
 }
 
 } // namespace
@@ -115,6 +137,7 @@ TEST(file_cache, stale_entry_in_use_is_not_replaced)
     x0::opened_file f1, f2;
     LONGS_EQUAL(0, open_in(r1, "a.txt", &f1));
     write_file(root + "/a.txt", "bbbbbbbb");
+    next_loop_turn();
     LONGS_EQUAL(0, open_in(r2, "a.txt", &f2));
     CHECK(f1.fd != f2.fd);       // a fresh open: the cached entry is stale
     LONGS_EQUAL(8, f2.st.st_size);
@@ -132,6 +155,7 @@ TEST(file_cache, file_rewritten_in_place_is_a_miss)
     LONGS_EQUAL(0, open_in(r1, "a.txt", &f1));
     apr_pool_destroy(r1);
     write_file(root + "/a.txt", "version two, longer");
+    next_loop_turn();
     apr_pool_create(&r2, worker);
     LONGS_EQUAL(0, open_in(r2, "a.txt", &f2));
     LONGS_EQUAL(19, f2.st.st_size);
@@ -146,6 +170,7 @@ TEST(file_cache, deleted_file_is_a_miss)
     LONGS_EQUAL(0, open_in(r1, "a.txt", &f));
     apr_pool_destroy(r1);
     unlink((root + "/a.txt").c_str());
+    next_loop_turn();
     LONGS_EQUAL(404, open_in(pool, "a.txt", &f));
 }
 
@@ -165,4 +190,64 @@ TEST(file_cache, two_roots_never_share_an_entry)
     LONGS_EQUAL(10, f2.st.st_size);
     apr_pool_destroy(r1);
     close(other_fd);
+}
+
+TEST(file_cache, a_change_shows_from_the_next_loop_turn)
+{
+    // Within one turn a hit makes no system call, so it cannot see a change.
+    // (Two opens that straddle a second boundary miss by design, as in
+    // second_open_shares_the_descriptor; two tries cannot both straddle one.)
+    apr_pool_t* r1;
+    x0::opened_file f1, f2, f3;
+    for (int attempt = 0;; ++attempt) {
+        write_file(root + "/a.txt", "aaaa");
+        next_loop_turn();
+        apr_pool_create(&r1, worker);
+        time_t before = time(nullptr);
+        LONGS_EQUAL(0, open_in(r1, "a.txt", &f1));
+        write_file(root + "/a.txt", "version two");
+        LONGS_EQUAL(0, open_in(r1, "a.txt", &f2));
+        if (time(nullptr) == before || attempt == 1)
+            break;
+        apr_pool_destroy(r1);
+    }
+    LONGS_EQUAL(f1.fd, f2.fd);
+    LONGS_EQUAL(4, f2.st.st_size);
+    apr_pool_destroy(r1);
+    next_loop_turn();
+    LONGS_EQUAL(0, open_in(pool, "a.txt", &f3));
+    LONGS_EQUAL(11, f3.st.st_size);
+}
+
+TEST(file_cache, a_small_file_is_served_from_its_bytes)
+{
+    wait_until_settled(root + "/a.txt");
+    apr_pool_t* r1;
+    apr_pool_create(&r1, worker);
+    x0::opened_file f1, f2;
+    LONGS_EQUAL(0, open_in(r1, "a.txt", &f1));
+    CHECK(f1.bytes != nullptr);
+    STRNCMP_EQUAL("aaaa", f1.bytes, 4);
+    LONGS_EQUAL(0, open_in(r1, "a.txt", &f2));
+    POINTERS_EQUAL(f1.bytes, f2.bytes);
+    apr_pool_destroy(r1);
+}
+
+TEST(file_cache, large_and_empty_files_have_no_bytes)
+{
+    write_file(root + "/large.bin", std::string(x0::file_cache_bytes_max + 1, 'x'));
+    write_file(root + "/empty.txt", "");
+    x0::opened_file large, empty;
+    LONGS_EQUAL(0, open_in(pool, "large.bin", &large));
+    POINTERS_EQUAL(nullptr, large.bytes);
+    LONGS_EQUAL(0, open_in(pool, "empty.txt", &empty));
+    POINTERS_EQUAL(nullptr, empty.bytes);
+}
+
+TEST(file_cache, a_file_changed_within_the_second_is_read_from_its_descriptor)
+{
+    // Its bytes could still change without a visible change of its stat.
+    x0::opened_file f;
+    LONGS_EQUAL(0, open_in(pool, "a.txt", &f));
+    POINTERS_EQUAL(nullptr, f.bytes);
 }
