@@ -12,6 +12,14 @@
  * deleting an EOR bucket destroys its request, so a request's memory lives
  * exactly until its last byte is on the wire.
  *
+ * Bytes sent (r->bytes_sent, the access log's %O): every byte a write took
+ * is counted where it leaves pending, and the count goes to the request
+ * whose EOR comes next in pending -- the EOR follows its response, so what
+ * the socket took since the previous EOR is that response's. When writing
+ * fails (the client is gone), the request being written gets what went out
+ * of it and the requests behind it get nothing. Below a TLS filter the
+ * bytes are its records (see docs/logging.md).
+ *
  * Buckets of unknown length (a pipe, a socket, CHUNK's framed source) are
  * never read by a pass: they join the pending output as they are, and
  * output_write reads them where they lie, without blocking, as the socket
@@ -82,10 +90,29 @@ apr_status_t read_small_file(output_state* out, apr_bucket* b)
 apr_status_t drop_metadata(output_state* out, apr_bucket* b)
 {
     apr_status_t rv = X0_BUCKET_IS_FILE_CHECK(b) ? x0_bucket_file_check(b) : APR_SUCCESS;
-    if (X0_BUCKET_IS_EOR(b))
+    if (X0_BUCKET_IS_EOR(b)) {
         --out->pending_requests;
+        // Before the delete: it runs log_transaction.
+        static_cast<x0_request_t*>(b->data)->bytes_sent = out->sent_unattributed;
+        out->sent_unattributed = 0;
+    }
     apr_bucket_delete(b);
     return rv;
+}
+
+/**
+ * Output is being dropped: what was sent since the last EOR is the first
+ * pending request's (its response was cut off), before its EOR goes.
+ */
+void attribute_cut_off(output_state* out)
+{
+    for (apr_bucket* b = APR_BRIGADE_FIRST(out->pending); b != APR_BRIGADE_SENTINEL(out->pending);
+         b = APR_BUCKET_NEXT(b))
+        if (X0_BUCKET_IS_EOR(b)) {
+            static_cast<x0_request_t*>(b->data)->bytes_sent = out->sent_unattributed;
+            break;
+        }
+    out->sent_unattributed = 0;
 }
 
 /** Drop @a sent bytes from the head of pending, and the metadata they pass. */
@@ -107,11 +134,13 @@ apr_status_t consume(output_state* out, apr_size_t sent)
         if (b->length > sent) {
             apr_bucket_split(b, sent);
             out->pending_memory -= sent;
+            out->sent_unattributed += sent;
             apr_bucket_delete(b);
             return APR_SUCCESS;
         }
         sent -= b->length;
         out->pending_memory -= b->length;
+        out->sent_unattributed += b->length;
         apr_bucket_delete(b);
     }
     return APR_SUCCESS;
@@ -122,6 +151,7 @@ apr_status_t fail(output_state* out, apr_status_t rv)
     out->error = rv;
     out->pending_memory = 0;
     out->pending_requests = 0;
+    attribute_cut_off(out);
     apr_brigade_cleanup(out->pending);
     return rv;
 }
@@ -133,6 +163,7 @@ apr_status_t fail(output_state* out, apr_status_t rv)
 apr_status_t drop_pending(void* data)
 {
     auto* out = static_cast<output_state*>(data);
+    attribute_cut_off(out);
     apr_brigade_cleanup(out->pending);
     out->pending_memory = 0;
     out->pending_requests = 0;
@@ -250,6 +281,7 @@ apr_status_t write_file(output_state* out, apr_bucket* b, apr_size_t* budget)
         return fail(out, APR_EOF);
     b->start += sent;
     b->length -= static_cast<apr_size_t>(sent);
+    out->sent_unattributed += sent;
     *budget -= static_cast<apr_size_t>(sent);
     if (b->length == 0)
         apr_bucket_delete(b);
@@ -274,6 +306,7 @@ void output_init(output_state* out, int fd, void (*on_stall)(void*), void* owner
     out->source_wait = false;
     out->source_fd = -1;
     out->error = APR_SUCCESS;
+    out->sent_unattributed = 0;
     apr_pool_pre_cleanup_register(p, out, drop_pending);
 }
 

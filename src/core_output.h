@@ -39,6 +39,11 @@ struct output_state {
     bool source_wait;
     int source_fd;                /**< what source_wait waits for; -1 if unknown */
     apr_status_t error;           /**< the write error that ended this connection's output */
+    /**
+     * Bytes written since the last EOR left pending: they belong to the
+     * request whose EOR comes next (its r->bytes_sent).
+     */
+    apr_off_t sent_unattributed;
 };
 
 /** Past this much pending memory a pass answers X0_FLOW_STOP. */

@@ -142,6 +142,17 @@ struct x0_request_t {
      * SSL_PROTOCOL, SSL_CIPHER, SSL_SEND_PATH). In r->pool.
      */
     apr_table_t* notes;
+    /* ABI 1.2: fields are only ever appended here; a module that reads one
+     * is refused by an x0d of an older minor (LoadModule checks). */
+    /**
+     * Bytes of this response the network filter (CORE_OUT) wrote to the
+     * socket: an interim 100 Continue, the head, chunk framing and body
+     * bytes, exactly as far as the socket took them -- less than the whole
+     * when the client went away. Final when log_transaction runs (0 before).
+     * Under a TLS filter it counts the TLS records written for the response
+     * (see docs/logging.md). The access log's %O.
+     */
+    apr_off_t bytes_sent;
 };
 
 /** Options bits, as x0_allow_options() returns them. */

@@ -60,6 +60,7 @@ struct probe {
     bool destroyed;             // its pool's cleanup ran
     bool logged;                // a log_transaction hook saw it
     bool logged_after_destroy;  // ... with its pool already gone
+    apr_off_t bytes_sent;       // r->bytes_sent as log_transaction saw it
 };
 
 apr_status_t mark_destroyed(void* data)
@@ -73,6 +74,7 @@ int log_probe(x0_request_t* r)
     auto* p = static_cast<probe*>(r->handler_ctx);
     p->logged_after_destroy = p->logged_after_destroy || p->destroyed;
     p->logged = true;
+    p->bytes_sent = r->bytes_sent;
     return X0_OK;
 }
 
@@ -786,6 +788,63 @@ TEST(core_output, closed_reader_with_a_file_bucket)
     sigaction(SIGPIPE, &old, nullptr);
     CHECK(APR_STATUS_IS_EPIPE(rv));
     CHECK(x0::output_empty(&out));
+}
+
+/* ---- bytes sent, per request (the access log's %O) ---- */
+
+TEST(core_output, bytes_sent_counts_each_pipelined_response)
+{
+    x0::reset_hooks();
+    x0_hook_log_transaction(log_probe, nullptr, nullptr, X0_HOOK_MIDDLE);
+    probe* p1 = new_probe();
+    probe* p2 = new_probe();
+    probe* p3 = new_probe();
+    std::string a = random_bytes(100 * 1024, 20);
+    apr_file_t* file = temp_file(random_bytes(300 * 1024, 21));
+    add_heap(a);
+    add_eor(make_request(p1));
+    add_heap("head;");
+    apr_brigade_insert_file(bb, file, 0, 300 * 1024, pool);
+    add_eor(make_request(p2));
+    add_eor(make_request(p3));  // a response of no bytes
+    add_flush();
+    CHECK(pass() == APR_SUCCESS || out.flow_stopped);
+    std::string got = drain();
+    LONGS_EQUAL(a.size() + 5 + 300 * 1024, got.size());
+    CHECK(p1->logged && p2->logged && p3->logged);
+    LONGS_EQUAL(a.size(), p1->bytes_sent);
+    LONGS_EQUAL(5 + 300 * 1024, p2->bytes_sent);
+    LONGS_EQUAL(0, p3->bytes_sent);
+}
+
+TEST(core_output, bytes_sent_of_a_response_cut_off_is_what_left)
+{
+    x0::reset_hooks();
+    x0_hook_log_transaction(log_probe, nullptr, nullptr, X0_HOOK_MIDDLE);
+    probe* p1 = new_probe();
+    probe* p2 = new_probe();
+    add_heap(random_bytes(512 * 1024, 22));
+    add_eor(make_request(p1));
+    add_heap("never sent");
+    add_eor(make_request(p2));
+    add_flush();
+    apr_status_t rv = pass();
+    CHECK(rv == APR_SUCCESS || rv == X0_FLOW_STOP);
+    CHECK(out.blocked);
+    std::string got = read_available();
+    LONGS_EQUAL(APR_SUCCESS, x0::output_write(&out));
+    got += read_available();
+    CHECK(got.size() > 0 && got.size() < 512 * 1024);
+    close(fds[1]);
+    fds[1] = -1;
+    rv = x0::output_write(&out);
+    CHECK(APR_STATUS_IS_EPIPE(rv) || APR_STATUS_IS_ECONNRESET(rv));
+    CHECK(p1->logged && p2->logged);
+    // What the socket took: the reader got it all, the send buffer may
+    // have held more that the kernel dropped with the socket.
+    CHECK(p1->bytes_sent >= static_cast<apr_off_t>(got.size()));
+    CHECK(p1->bytes_sent < 512 * 1024);
+    LONGS_EQUAL(0, p2->bytes_sent);
 }
 
 /* ---- found by these tests ---- */
