@@ -4,6 +4,7 @@ import hashlib
 import os
 import random
 import tempfile
+import time
 import unittest
 
 import x0test
@@ -105,6 +106,23 @@ class StaticTest(ServerTestCase):
         r = self.get('/changing.txt')
         self.assertEqual(r.body, b'version two, longer\n')
         self.assertNotEqual(r.header('ETag'), e1)
+
+    def test_small_file_rewritten_in_place(self):
+        # A small file unchanged for a second is served from the worker's
+        # memory (mod_static/file_cache.h); a rewrite of the same size shows
+        # on the next request of the same connection all the same.
+        p = self.server.write('inplace.txt', b'version one\n')
+        while int(time.time()) <= int(os.stat(p).st_ctime) + 1:  # what the cache checks
+            time.sleep(0.05)
+        with self.conn() as c:
+            c.request('GET', '/inplace.txt')
+            self.assertEqual(c.read_response().body, b'version one\n')
+            c.request('GET', '/inplace.txt')
+            self.assertEqual(c.read_response().body, b'version one\n')
+            with open(p, 'r+b') as f:
+                f.write(b'version two\n')
+            c.request('GET', '/inplace.txt')
+            self.assertEqual(c.read_response().body, b'version two\n')
 
     def test_big_file_curl(self):
         with tempfile.TemporaryDirectory() as d:
