@@ -291,7 +291,10 @@ void go_idle(connection* c)
     deactivate(c);
     c->phase = conn_phase::idle;
     arm(c);
-    set_timeout(c, seconds(server_of(c)->keep_alive_timeout));
+    ev_tstamp keep = seconds(server_of(c)->keep_alive_timeout);
+    // A stopping worker keeps an idle connection only for its short grace
+    // (a response it promised keep-alive to before the stop ends here).
+    set_timeout(c, c->w->stopping && c->w->idle_grace < keep ? c->w->idle_grace : keep);
 }
 
 /** Input the client sent that no layer has consumed. */
@@ -444,6 +447,8 @@ void process(connection* c, bool may_read)
             continue;
         }
         a->pub.keepalives = ++c->requests;
+        if (c->w->stopping)
+            a->pub.keepalive = 0;  // answered, with `Connection: close`: the worker is leaving
         if (request_run(r) == X0_SUSPENDED) {
             a->handling = r;
             c->phase = conn_phase::handling;
@@ -584,6 +589,28 @@ void say_goodbye(connection* c)
         drive_output(c->active, x0_bucket_eoc_create(c->active->pub.bucket_alloc));
 }
 
+/**
+ * Has the client sent a request the loop has not seen yet? A stopping
+ * worker answers it rather than close under it (a close with unread bytes
+ * is a reset, and the request would be lost).
+ */
+bool request_waiting(connection* c)
+{
+    char byte;
+    return recv(c->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/** A stopping worker lets an idle connection go, unless a request raced onto it. */
+void close_idle(connection* c)
+{
+    if (request_waiting(c)) {
+        wake(c);
+        return;
+    }
+    say_goodbye(c);
+    close_connection(c);
+}
+
 void timer_callback(struct ev_loop* loop, ev_timer* w, int)
 {
     auto* c = static_cast<connection*>(w->data);
@@ -591,6 +618,10 @@ void timer_callback(struct ev_loop* loop, ev_timer* w, int)
     if (left > 0.001) {
         ev_timer_set(w, left, 0.);
         ev_timer_start(loop, w);
+        return;
+    }
+    if (c->phase == conn_phase::idle && c->w->stopping) {
+        close_idle(c);
         return;
     }
     if (c->phase == conn_phase::idle)
@@ -635,6 +666,16 @@ void connection_start(worker* w, connection* c, int fd, const listener* via)
     }
     c->phase = conn_phase::reading;
     process(c, true);
+}
+
+void connection_worker_stopping(connection* c, ev_tstamp idle_grace)
+{
+    if (c->phase != conn_phase::idle)
+        return;  // busy: its request ends with `Connection: close`, or the grace cuts it
+    if (idle_grace <= 0)
+        close_idle(c);
+    else
+        set_timeout(c, idle_grace);
 }
 
 void connection_request_finished(conn_active* a, x0_request_t* r)

@@ -61,6 +61,7 @@ struct connection {
         sockaddr_in6 in6;
     } peer;
     connection* next_free;
+    connection* next_record; /**< the worker's list of all records, for a stop to walk */
 };
 
 struct conn_active {
@@ -98,6 +99,14 @@ inline conn_active* active_of(x0_conn_t* c)
 
 /** Start serving an accepted socket (non-blocking already). */
 void connection_start(worker* w, connection* c, int fd, const listener* via);
+
+/**
+ * The worker stops (worker_stop): an idle connection is closed after
+ * @a idle_grace seconds at most (0: now), unless a request comes first,
+ * which is then answered with `Connection: close`. Busy connections are
+ * left to finish their request.
+ */
+void connection_worker_stopping(connection* c, ev_tstamp idle_grace);
 
 /** A suspended handler finished its response (x0_request_finished). */
 void connection_request_finished(conn_active* a, x0_request_t* r);

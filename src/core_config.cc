@@ -19,6 +19,7 @@
 #include "core_filters.h"
 #include "core_request.h"
 #include "module_loader.h"
+#include "privileges.h"
 #include "x0/log.h"
 
 namespace x0 {
@@ -74,6 +75,7 @@ void* create_server(apr_pool_t* p, x0_server_t*)
     c->workers = 0;  // auto
     c->listen_backlog = 511;
     c->max_connections = 16384;
+    c->graceful_shutdown_timeout = default_graceful_shutdown_timeout;
     c->sections = apr_array_make(p, 4, sizeof(void*));
     return c;
 }
@@ -313,15 +315,25 @@ const char* set_pid_file(x0_cmd_parms_t* cmd, void*, int, const char* const* arg
     return nullptr;
 }
 
+/** User name|#uid: resolved now, so that an unknown user is an error with FILE:LINE. */
 const char* set_user(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
 {
-    core_server_conf(cmd->server)->user = argv[0];
+    core_server_config* conf = core_server_conf(cmd->server);
+    gid_t primary;
+    if (const char* err = lookup_user(cmd->temp_pool, argv[0], &conf->uid, &primary))
+        return err;
+    conf->user = argv[0];
+    if (!conf->group)
+        conf->gid = primary;  // Group, wherever it is, wins
     return nullptr;
 }
 
 const char* set_group(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
 {
-    core_server_conf(cmd->server)->group = argv[0];
+    core_server_config* conf = core_server_conf(cmd->server);
+    if (const char* err = lookup_group(cmd->temp_pool, argv[0], &conf->gid))
+        return err;
+    conf->group = argv[0];
     return nullptr;
 }
 
@@ -609,8 +621,13 @@ const x0_directive_t core_directives[] = {
      main_only, "length of the pending connection queue"},
     {"MaxConnections", set_core_int<&core_server_config::max_connections, 1, 1048576>, 1, 1,
      main_only, "open connections per worker"},
-    {"User", set_user, 1, 1, main_only, "the user the workers run as"},
-    {"Group", set_group, 1, 1, main_only, "the group the workers run as"},
+    {"User", set_user, 1, 1, main_only,
+     "the user the workers run as (name or #uid); root only when written out"},
+    {"Group", set_group, 1, 1, main_only, "the group the workers run as (name or #gid)"},
+    {"GracefulShutdownTimeout",
+     set_core_int<&core_server_config::graceful_shutdown_timeout, 0, max_interval_sec>, 1, 1,
+     main_only, "seconds an old worker may take to finish after a graceful restart, 0 for "
+     "no bound"},
     {"Options", set_options, 1, -1, anywhere,
      "None, All, or [+|-]Indexes, FollowSymLinks, SymLinksIfOwnerMatch"},
     {"AllowOverride", set_allow_override, 1, -1, anywhere,
@@ -640,6 +657,13 @@ void register_hooks(apr_pool_t*)
 }
 
 } // namespace
+
+const char* pid_file_path(const x0_server_t* s)
+{
+    const char* path = core_server_conf(s)->pid_file;
+    return path ? path : x0_server_root_relative(s->pool, default_pid_file);
+}
+
 } // namespace x0
 
 x0_module_t core_module = {

@@ -4,6 +4,7 @@
 
 #include <apr_hash.h>
 #include <apr_tables.h>
+#include <sys/types.h>
 #include "x0/http.h"
 
 extern "C" x0_module_t core_module;
@@ -32,10 +33,14 @@ struct core_server_config {
     int workers;                   /**< 0 = auto (number of cores) */
     int listen_backlog;
     int max_connections;           /**< per worker; accept pauses at the limit */
-    const char* pid_file;          /**< absolute, or NULL */
+    const char* pid_file;          /**< absolute, or NULL for the default (pid_file_path) */
     const char* error_log;         /**< absolute path, or NULL for stderr */
-    const char* user;              /**< User, for the privilege drop (later issue) */
-    const char* group;
+    const char* user;              /**< User as written, or NULL (see privileges.h) */
+    const char* group;             /**< Group as written, or NULL: the user's own group */
+    uid_t uid;                     /**< User resolved when it was read */
+    gid_t gid;                     /**< Group resolved, or the user's primary group */
+    /** GracefulShutdownTimeout: seconds an old worker may take to finish; 0 = no bound. */
+    int graceful_shutdown_timeout;
     /* ---- per server ---- */
     const char* document_root;     /**< absolute, no trailing '/'; NULL: not set here */
     apr_array_header_t* addrs;     /**< of vhost_addr; NULL for the main server */
@@ -79,6 +84,13 @@ inline core_server_config* core_server_conf(const x0_server_t* s)
 {
     return static_cast<core_server_config*>(x0_get_server_config(s, &core_module));
 }
+
+/** The default PidFile, under the server root, as httpd's. */
+constexpr char default_pid_file[] = "logs/x0d.pid";
+constexpr int default_graceful_shutdown_timeout = 300;
+
+/** PidFile, or the default one (in @a s's pool). */
+const char* pid_file_path(const x0_server_t* s);
 
 } // namespace x0
 

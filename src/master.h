@@ -1,26 +1,34 @@
-/* The master process: listeners, pid file, and the worker processes. */
+/* The master process: generations of workers, signals, reloads. */
 #ifndef X0_MASTER_H
 #define X0_MASTER_H
 
-#include "worker.h"
+#include "listeners.h"
 
 namespace x0 {
 
-/**
- * Bind every Listen of @a s. On failure returns NULL and sets @a error to
- * "FILE:LINE: could not bind to ADDR: reason".
- */
-listener* open_listeners(apr_pool_t* p, x0_server_t* s, int* count, const char** error);
+struct loaded_config;
 
-/** Write the PidFile, if any; an error message or NULL. */
-const char* write_pid_file(apr_pool_t* p, x0_server_t* s);
-void remove_pid_file(x0_server_t* s);
+/** Write our pid to @a path; an error message (in @a p) or NULL. */
+const char* write_pid_file(apr_pool_t* p, const char* path);
+void remove_pid_file(const char* path);
+
+/** What main hands the master: all of it becomes the master's. */
+struct master_start {
+    const char* config_file;    /**< as given to -f, read again at each reload */
+    loaded_config* config;      /**< read and post_config'ed */
+    listener_set listeners;     /**< bound (their names and hosts in @a listener_pool) */
+    apr_pool_t* listener_pool;  /**< a pool for the listeners alone, replaced at a reload */
+    const char* pid_file;       /**< written; removed when the master exits */
+    int ready_fd;               /**< gets one byte once the first workers accept; or -1 */
+};
 
 /**
- * Run `Workers` worker processes and replace any that dies, until SIGTERM or
- * SIGINT; then stop them all. Returns the exit status.
+ * Run generations of `Workers` worker processes and replace any that dies,
+ * until stopped; returns the exit status. Signals, as httpd's
+ * (docs/operations.md): TERM or INT stop, HUP restart, USR1 graceful
+ * restart, WINCH graceful stop.
  */
-int master_main(x0_server_t* s, listener* listeners, int count);
+int master_main(master_start* start);
 
 } // namespace x0
 

@@ -29,7 +29,19 @@ struct worker {
     ev_io* accept_watchers;
     int listener_count;
     ev_timer accept_pause;          /**< accepting resumes when it fires (after EMFILE) */
-    ev_signal stop_signal;
+    ev_signal stop_signal;          /**< SIGTERM: stop; in-flight requests get a short grace */
+    ev_signal interrupt_signal;     /**< SIGINT (Ctrl-C reaches the whole group): as SIGTERM */
+    ev_signal graceful_signal;      /**< SIGUSR1 from the master: finish what is in flight */
+    ev_timer stop_grace;            /**< a stop cuts what is still in flight when it fires */
+    /**
+     * Set once the worker stops (worker_stop): it accepts no more, every
+     * request from now on is answered with `Connection: close`, idle
+     * connections are closed (after idle_grace), and the loop ends when the
+     * last connection closes.
+     */
+    bool stopping;
+    ev_tstamp idle_grace;           /**< how long an idle connection is kept while stopping */
+    connection* all_records;        /**< every record ever allocated (linked by next_record) */
     connection* free_connections;   /**< records to reuse */
     void** free_states;             /**< module-state arrays to reuse (linked by slot 0) */
     int connection_count;
@@ -38,8 +50,14 @@ struct worker {
     char read_buffer[64 * 1024];    /**< every read lands here first; see core_input.cc */
 };
 
-/** Run a worker until SIGTERM; returns the process exit status. */
-int worker_main(x0_server_t* s, listener* listeners, int listener_count);
+/**
+ * Run a worker until it is stopped: SIGTERM or SIGINT (in-flight requests
+ * are cut after a second), SIGUSR1 (graceful: they finish first). Drops
+ * privileges (User, Group) before child_init. Once it accepts, writes one
+ * byte to @a ready_fd and closes it (-1: nobody waits). Returns the process
+ * exit status.
+ */
+int worker_main(x0_server_t* s, listener* listeners, int listener_count, int ready_fd);
 
 /**
  * A zeroed array of one slot per module, for a connection's module state

@@ -1,4 +1,5 @@
 /* Per-worker buffers and whole-line writes (see log_writer.h). */
+#define X0_LOG_MODULE log_config_module  // our messages answer to LogLevel log_config:...
 #include "log_writer.h"
 
 #include <apr_strings.h>

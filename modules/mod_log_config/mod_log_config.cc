@@ -20,6 +20,7 @@
  * filters, at most what CORE_OUT wrote), %b that minus the head, at most
  * the body handed down. docs/logging.md states the rules.
  */
+#define X0_LOG_MODULE log_config_module  // our messages answer to LogLevel log_config:...
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <cstring>
@@ -201,6 +202,8 @@ log_target* open_target(apr_pool_t* pconf, config_state* st, const log_spec& spe
                      : target_open_file(pconf, t);
     if (*err)
         return nullptr;
+    x0_log_error(X0LOG(05003), X0_LOG_INFO, 0, nullptr, "%s:%d: access log %s%s opened",
+                 spec.file, spec.line, spec.pipe ? "|" : "", t->name);
     if (!spec.pipe) {
         // Only the workers write; their descriptor must outlive an exec of nothing.
         apr_pool_cleanup_register(pconf, reinterpret_cast<void*>(static_cast<intptr_t>(t->fd)),

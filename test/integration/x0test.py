@@ -231,6 +231,9 @@ def default_directives(srv):
         ('LogLevel', 'info'),
         ('PidFile', srv.pid_file),
         ('Options', 'FollowSymLinks'),
+        # As root, x0d refuses to start workers unless User says who they
+        # run as; the tests' files are root's, so root it is, written out.
+        ('User', 'root' if os.geteuid() == 0 else None),
     ]
 
 

@@ -14,8 +14,13 @@
 #include <unistd.h>
 
 #include "mod_log_config/log_writer.h"
+#include "x0/module.h"
 
 using x0log::log_target;
+
+// log_writer.cc logs as mod_log_config; its module struct is not linked here.
+X0_MODULE(log_config) = {X0_MODULE_HEADER, "log_config", nullptr, nullptr,
+                         nullptr, nullptr, nullptr, nullptr};
 
 TEST_GROUP(log_writer)
 {
