@@ -72,6 +72,7 @@ void say(const char* command, const char* what)
     sigaddset(&watched, SIGTERM);
     sigaddset(&watched, SIGINT);
     sigprocmask(SIG_SETMASK, &watched, nullptr);
+    signal(SIGCHLD, SIG_DFL);  // an inherited SIG_IGN would reap the logger behind our back
     signal(SIGHUP, SIG_IGN);   // the master's restart signals are not ours
     signal(SIGUSR1, SIG_IGN);
     signal(SIGWINCH, SIG_IGN);
