@@ -34,6 +34,7 @@
 #include "hooks.h"
 #include "log.h"
 #include "request.h"
+#include "scoreboard.h"
 #include "vhost.h"
 
 namespace x0 {
@@ -164,6 +165,7 @@ void deactivate(connection* c)
     if (!a)
         return;
     ev_io_stop(c->w->loop, &a->source);
+    scoreboard_conn_pool_done(a->pub.pool);
     apr_pool_destroy(a->pub.pool);
     c->active = nullptr;
 }
@@ -264,6 +266,7 @@ void close_connection(connection* c)
         c->module_state = nullptr;
     }
     close(c->fd);
+    scoreboard_conn_move(c, conn_phase::closed);
     c->phase = conn_phase::closed;
     worker_release(c->w, c);
 }
@@ -289,6 +292,7 @@ void on_output_stall(void* owner)
 void go_idle(connection* c)
 {
     deactivate(c);
+    scoreboard_conn_move(c, conn_phase::idle);
     c->phase = conn_phase::idle;
     arm(c);
     ev_tstamp keep = seconds(server_of(c)->keep_alive_timeout);
@@ -327,6 +331,7 @@ void linger(connection* c)
         close_connection(c);
         return;
     }
+    scoreboard_conn_move(c, conn_phase::lingering);
     c->phase = conn_phase::lingering;
     arm(c);
     ev_timer_stop(c->w->loop, &c->timer);
@@ -451,6 +456,7 @@ void process(connection* c, bool may_read)
             a->pub.keepalive = 0;  // answered, with `Connection: close`: the worker is leaving
         if (request_run(r) == X0_SUSPENDED) {
             a->handling = r;
+            scoreboard_conn_move(c, conn_phase::handling);
             c->phase = conn_phase::handling;
             park_handling(c);
             return;
@@ -546,6 +552,7 @@ void wake(connection* c)
         close_connection(c);
         return;
     }
+    scoreboard_conn_move(c, conn_phase::reading);
     c->phase = conn_phase::reading;
     process(c, true);
 }
@@ -641,6 +648,7 @@ void connection_start(worker* w, connection* c, int fd, const listener* via)
     c->active = nullptr;
     c->module_state = nullptr;
     c->requests = 0;
+    scoreboard_conn_opened();
     c->phase = conn_phase::idle;
     c->opened = false;
     ev_io_init(&c->io, io_callback, fd, EV_READ);
@@ -664,6 +672,7 @@ void connection_start(worker* w, connection* c, int fd, const listener* via)
         close_connection(c);
         return;
     }
+    scoreboard_conn_move(c, conn_phase::reading);
     c->phase = conn_phase::reading;
     process(c, true);
 }
@@ -682,6 +691,7 @@ void connection_request_finished(conn_active* a, x0_request_t* r)
 {
     connection* c = a->rec;
     a->handling = nullptr;
+    scoreboard_conn_move(c, conn_phase::reading);
     c->phase = conn_phase::reading;
     request_finish(r);
     process(c, false);

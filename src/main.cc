@@ -21,6 +21,7 @@
 #include "master.h"
 #include "modules.h"
 #include "process_control.h"
+#include "scoreboard.h"
 #include "vhost.h"
 
 namespace {
@@ -210,6 +211,7 @@ int main(int argc, const char* const* argv)
     x0_log_error(X0LOG(00001), X0_LOG_NOTICE, 0, s, "x0/%s serving on %d listener(s)",
                  PACKAGE_VERSION, listeners.count);
     // Once, before the first worker: every generation shares it (docs/status.md).
+    x0::scoreboard_create(x0::scoreboard_slots_for(s, single_process));
     if (single_process) {
         int status = x0::worker_main(s, listeners.items, listeners.count, -1);
         x0::remove_pid_file(pid_file);

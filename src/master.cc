@@ -41,6 +41,7 @@
 #include "core_config.h"
 #include "log.h"
 #include "process_control.h"
+#include "scoreboard.h"
 #include "sd_notify.h"
 
 namespace x0 {
@@ -187,6 +188,7 @@ int wait_ready(master* m)
 int start_generation(master* m, const listener_set* stale)
 {
     ++m->generation;
+    scoreboard_set_generation(m->generation);
     int n = workers_wanted(m);
     for (int i = 0; i < n; ++i) {
         worker_slot slot;

@@ -14,6 +14,7 @@
 #include "hooks.h"
 #include "core_request.h"
 #include "modules.h"
+#include "scoreboard.h"
 #include "sections.h"
 #include "uri_path.h"
 #include "vhost.h"
@@ -57,6 +58,7 @@ void request_take_head(x0_request_t* r, const http_head& head)
     r->hostname = head.host;
     r->headers_in = head.headers;
     r->header_only = head.method_number == X0_M_HEAD;
+    scoreboard_request_start(r);  // counted (and its row freed) when its pool goes
     if (!head.headers)
         return;  // the head failed to parse: no body, no filters but HTTP_HEADER
     // RFC 9110 section 14.2: Range is defined for GET only.

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "modules.h"
 #include "privileges.h"
+#include "scoreboard.h"
 
 namespace x0 {
 namespace {
@@ -231,6 +232,7 @@ int worker_main(x0_server_t* s, listener* listeners, int listener_count, int rea
     w->listeners = listeners;
     w->listener_count = listener_count;
     w->max_connections = core_server_conf(s)->max_connections;
+    scoreboard_attach(pool, w->loop);  // the slot goes back with the pool
     w->accept_watchers = static_cast<ev_io*>(apr_pcalloc(pool, sizeof(ev_io) * listener_count));
     for (int i = 0; i < listener_count; ++i) {
         ev_io_init(&w->accept_watchers[i], accept_callback, listeners[i].fd, EV_READ);
