@@ -61,7 +61,6 @@ struct connection {
         sockaddr_in6 in6;
     } peer;
     connection* next_free;
-    connection* next_record; /**< the worker's list of all records, for a stop to walk */
 };
 
 struct conn_active {

@@ -60,17 +60,35 @@ void set_accepting(worker* w, bool on)
     }
 }
 
+} // namespace
+
+/**
+ * Records are allocated a block at a time, so that a stop can walk every
+ * record without a link in each: an idle connection costs its record alone
+ * (connection.h), and the block's link is shared by many.
+ */
+constexpr int records_per_block = 32;
+struct record_block {
+    record_block* next;
+    connection records[records_per_block];
+};
+
+namespace {
+
 connection* take_record(worker* w)
 {
-    connection* c = w->free_connections;
-    if (c) {
-        w->free_connections = c->next_free;
-        return c;
+    if (!w->free_connections) {
+        auto* block = static_cast<record_block*>(apr_palloc(w->pool, sizeof(record_block)));
+        block->next = w->record_blocks;
+        w->record_blocks = block;
+        for (connection& c : block->records) {
+            c.phase = conn_phase::closed;  // until connection_start
+            c.next_free = w->free_connections;
+            w->free_connections = &c;
+        }
     }
-    c = static_cast<connection*>(apr_palloc(w->pool, sizeof(connection)));
-    c->phase = conn_phase::closed;  // until connection_start: an accept may fail
-    c->next_record = w->all_records;
-    w->all_records = c;
+    connection* c = w->free_connections;
+    w->free_connections = c->next_free;
     return c;
 }
 
@@ -135,9 +153,10 @@ void worker_stop(worker* w, bool hard)
     }
     ev_tstamp keep = static_cast<ev_tstamp>(w->server->keep_alive_timeout) / APR_USEC_PER_SEC;
     w->idle_grace = hard ? 0 : (keep < graceful_idle_seconds ? keep : graceful_idle_seconds);
-    for (connection* c = w->all_records; c; c = c->next_record)
-        if (c->phase != conn_phase::closed)
-            connection_worker_stopping(c, w->idle_grace);
+    for (record_block* b = w->record_blocks; b; b = b->next)
+        for (connection& c : b->records)
+            if (c.phase != conn_phase::closed)
+                connection_worker_stopping(&c, w->idle_grace);
     if (hard && !ev_is_active(&w->stop_grace)) {
         ev_timer_set(&w->stop_grace, stop_grace_seconds, 0.);
         ev_timer_start(w->loop, &w->stop_grace);

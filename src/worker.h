@@ -10,6 +10,7 @@
 namespace x0 {
 
 struct connection;
+struct record_block;
 
 /** A bound, listening socket the master opened. */
 struct listener {
@@ -41,7 +42,7 @@ struct worker {
      */
     bool stopping;
     ev_tstamp idle_grace;           /**< how long an idle connection is kept while stopping */
-    connection* all_records;        /**< every record ever allocated (linked by next_record) */
+    record_block* record_blocks;    /**< where every record lives, for a stop to walk them */
     connection* free_connections;   /**< records to reuse */
     void** free_states;             /**< module-state arrays to reuse (linked by slot 0) */
     int connection_count;
