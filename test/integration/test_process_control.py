@@ -2,8 +2,9 @@
 a reload that is refused, User/Group, sd_notify (docs/operations.md)."""
 
 import os
-import pwd
 import grp
+import pwd
+import shutil
 import signal
 import socket
 import subprocess
@@ -271,6 +272,33 @@ class ControlTest(MasterCase):
             return False
         except OSError:
             return True
+
+    def test_module_reloaded_from_its_file(self):
+        """A graceful restart unloads the old configuration's shared objects
+        and maps the .so file again: a rebuilt module is picked up."""
+        src = x0test.module_path('hello')
+        if not src:
+            self.skipTest('mod_hello is built into x0d')
+        mods = os.path.join(self.srv.dir, 'mods')
+        os.mkdir(mods)
+        so = os.path.join(mods, 'mod_hello.so')
+        shutil.copy(src, so)
+        self.srv.write_config(dict(self.directives, LoadModule=[
+            l for l in x0test.load_module_lines() if not l.startswith('hello_module')]
+            + ['hello_module %s' % so]))
+        self.assertEqual(run_k(self.srv, 'graceful').returncode, 0)
+        before = os.stat(so).st_ino
+        self.assertEqual(self.mapped_inodes(so), {before})
+        shutil.copy(src, so + '.new')
+        os.rename(so + '.new', so)  # a new file (inode), as make install does
+        p = run_k(self.srv, 'graceful')
+        self.assertEqual(p.returncode, 0, p.stderr.decode())
+        self.assertEqual(self.mapped_inodes(so), {os.stat(so).st_ino})
+        self.assertEqual(x0test.fetch(self.srv.port, '/hello').status, 200)
+
+    def mapped_inodes(self, path):
+        with open('/proc/%d/maps' % self.srv.pid) as f:
+            return {int(l.split()[4]) for l in f if l.rstrip().endswith(path)}
 
     def test_k_stop(self):
         ws = self.generation()
