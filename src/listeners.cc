@@ -105,6 +105,40 @@ bool open_listeners(apr_pool_t* p, x0_server_t* s, const listener_set* carried,
     return true;
 }
 
+const char* held_addresses(apr_pool_t* p, const listener_set* set)
+{
+    const char* out = "";
+    for (int i = 0; i < set->count; ++i)
+        out = apr_pstrcat(p, out, i ? " " : "", set->items[i].name, nullptr);
+    return out;
+}
+
+const char* try_new_listeners(apr_pool_t* p, x0_server_t* s, const char* held)
+{
+    core_server_config* conf = core_server_conf(s);
+    for (int i = 0; i < conf->listens->nelts; ++i) {
+        const listen_addr& la = APR_ARRAY_IDX(conf->listens, i, listen_addr);
+        // Names are "ADDR:PORT" as open_listeners makes them: compare whole words.
+        const char* name = apr_psprintf(p, "%s:%u", la.host ? la.host : "*", la.port);
+        const char* at = held;
+        size_t n = strlen(name);
+        bool is_held = false;
+        while (!is_held && (at = strstr(at, name))) {
+            is_held = (at == held || at[-1] == ' ') && (at[n] == ' ' || at[n] == '\0');
+            at += n;
+        }
+        if (is_held)
+            continue;
+        const char* reason = "";
+        int fd = bind_one(la, conf->listen_backlog, &reason);
+        if (fd < 0)
+            return apr_psprintf(p, "%s:%d: could not bind to %s: %s", la.file, la.line, name,
+                                reason);
+        close(fd);
+    }
+    return nullptr;
+}
+
 void close_dropped_listeners(const listener_set* old, const listener_set* now)
 {
     for (int i = 0; old && i < old->count; ++i)

@@ -23,6 +23,17 @@ struct listener_set {
 bool open_listeners(apr_pool_t* p, x0_server_t* s, const listener_set* carried,
                     listener_set* out, const char** error);
 
+/**
+ * For a reload's test, in a process of its own: bind, and close again, each
+ * Listen of @a s whose address the running master does not hold. @a held
+ * is "ADDR:PORT ..." as held_addresses gives it (ADDR is * for all).
+ * Returns NULL or "FILE:LINE: could not bind to ADDR: reason" (in @a p).
+ */
+const char* try_new_listeners(apr_pool_t* p, x0_server_t* s, const char* held);
+
+/** The addresses of @a set, space-separated, for try_new_listeners (in @a p). */
+const char* held_addresses(apr_pool_t* p, const listener_set* set);
+
 /** Is @a fd one of @a set's? */
 bool holds_fd(const listener_set* set, int fd);
 

@@ -93,6 +93,25 @@ int daemonize()
     return ready[1];
 }
 
+/** `x0d -d ROOT -D NAME... -f FILE -t`: how the master tests a reload (trial_load). */
+const char* const* reload_test_argv(apr_pool_t* p, const char* config_file,
+                                    const apr_array_header_t* defines)
+{
+    apr_array_header_t* argv = apr_array_make(p, 8 + 2 * defines->nelts, sizeof(const char*));
+    APR_ARRAY_PUSH(argv, const char*) = "x0d";
+    APR_ARRAY_PUSH(argv, const char*) = "-d";
+    APR_ARRAY_PUSH(argv, const char*) = apr_pstrdup(p, x0::server_root());
+    for (int i = 0; i < defines->nelts; ++i) {
+        APR_ARRAY_PUSH(argv, const char*) = "-D";
+        APR_ARRAY_PUSH(argv, const char*) = APR_ARRAY_IDX(defines, i, const char*);
+    }
+    APR_ARRAY_PUSH(argv, const char*) = "-f";
+    APR_ARRAY_PUSH(argv, const char*) = config_file;
+    APR_ARRAY_PUSH(argv, const char*) = "-t";
+    APR_ARRAY_PUSH(argv, const char*) = nullptr;
+    return reinterpret_cast<const char* const*>(argv->elts);
+}
+
 } // namespace
 
 int main(int argc, const char* const* argv)
@@ -119,6 +138,7 @@ int main(int argc, const char* const* argv)
     bool show_vhosts = false;
     bool single_process = false;
     x0::k_command command = x0::k_command::none;
+    apr_array_header_t* defines = apr_array_make(pool, 4, sizeof(const char*));
     apr_getopt_t* opt;
     apr_getopt_init(&opt, pool, argc, argv);
     char ch;
@@ -128,7 +148,10 @@ int main(int argc, const char* const* argv)
         switch (ch) {
         case 'f': config_file = arg; break;
         case 'd': x0::set_server_root(pool, arg); break;
-        case 'D': x0::add_define(pool, arg); break;
+        case 'D':
+            x0::add_define(pool, arg);
+            APR_ARRAY_PUSH(defines, const char*) = arg;
+            break;
         case 'k':
             if (!x0::parse_k_command(arg, &command)) {
                 fprintf(stderr, "x0d: -k takes start, stop, restart, graceful or graceful-stop, "
@@ -148,6 +171,8 @@ int main(int argc, const char* const* argv)
         usage(argv[0]);
         return 1;
     }
+    // Before any ServerRoot directive moves the root: -d as given.
+    const char* const* test_argv = reload_test_argv(pool, config_file, defines);
     if (command != x0::k_command::none) {
         int status = x0::control_running_server(command, config_file, pool);
         if (status >= 0)
@@ -157,9 +182,11 @@ int main(int argc, const char* const* argv)
     const char* error = nullptr;
     // Under -t, post_config runs too: a module checks there what only a
     // start would find (mod_ssl: a key that does not match its certificate).
+    // The master's test of a reload (X0D_RELOAD_TEST) checks all a start does.
+    const char* reload_test = config_test ? getenv("X0D_RELOAD_TEST") : nullptr;
     x0::load_stage stage = list_modules || show_vhosts ? x0::load_stage::read
-                         : config_test                ? x0::load_stage::test
-                                                      : x0::load_stage::start;
+                         : config_test && !reload_test ? x0::load_stage::test
+                                                       : x0::load_stage::start;
     x0::loaded_config* config = x0::load_config(config_file, stage, pool, &error);
     if (!config) {
         fprintf(stderr, "%s\n", error);
@@ -171,6 +198,17 @@ int main(int argc, const char* const* argv)
             print_modules(stdout);
         if (show_vhosts)
             x0::print_vhosts(stdout, s);
+        return 0;
+    }
+    if (reload_test) {
+        int fd = -1;
+        if ((error = x0::try_new_listeners(pool, s, reload_test)) ||
+            (fd = x0::open_error_log(pool, s, &error)) == -2) {
+            fprintf(stderr, "%s\n", error);
+            return 1;
+        }
+        if (fd >= 0)
+            close(fd);
         return 0;
     }
     if (config_test) {
@@ -217,6 +255,7 @@ int main(int argc, const char* const* argv)
         x0::remove_pid_file(pid_file);
         return status;
     }
-    x0::master_start start = {config_file, config, listeners, listener_pool, pid_file, ready_fd};
+    x0::master_start start = {config_file, config,   listeners, listener_pool,
+                              pid_file,    ready_fd, test_argv};
     return x0::master_main(&start);
 }

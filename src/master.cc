@@ -5,9 +5,10 @@
  * forked worker).
  *
  * A reload (SIGUSR1 graceful, SIGHUP restart; docs/operations.md):
- *  1. a child process reads the new configuration, runs post_config, binds
- *     the new ports and opens the ErrorLog, and reports; if that fails the
- *     master says why (log, and the answer to `x0d -k`) and changes nothing;
+ *  1. a fresh x0d (trial_load) reads the new configuration, runs
+ *     post_config, binds the new ports and opens the ErrorLog, and reports;
+ *     if that fails the master says why (log, and the answer to `x0d -k`)
+ *     and changes nothing;
  *  2. the master then does what httpd does: empties the registries,
  *     destroys the old configuration's pool (its modules' cleanups run and
  *     its shared objects are unloaded), and reads the configuration itself;
@@ -17,7 +18,7 @@
  *  4. only then it tells the old generation to stop (SIGUSR1: finish what is
  *     in flight, bounded by GracefulShutdownTimeout; SIGHUP: SIGTERM) and
  *     closes the listeners the new configuration no longer has.
- * The test in a child keeps the master's own state untouched until the new
+ * The test in another process keeps the master's state untouched until the new
  * configuration is known to load: the registries are process-wide, and a
  * module may keep process-wide state that its configuration pool's cleanup
  * frees (mod_ssl's BIO method), so two configurations cannot live side by
@@ -29,6 +30,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
@@ -80,6 +82,7 @@ struct master {
     listener_set listeners;
     apr_pool_t* listener_pool;
     const char* pid_file;
+    const char* const* test_argv;  /**< x0d -t as this x0d was started (trial_load) */
     apr_pool_t* pool;
     apr_array_header_t* slots;   /**< of worker_slot, every generation */
     int generation;
@@ -301,58 +304,60 @@ void respawn(master* m)
 }
 
 /**
- * Read the configuration in a child process, as the master is about to:
- * post_config, the new ports, the ErrorLog. Returns NULL when it loads, or
- * the message (in @a p).
+ * Test the configuration as the master is about to read it, in a fresh
+ * x0d (`x0d -t` with X0D_RELOAD_TEST naming the addresses the master holds):
+ * post_config, who the workers run as, the new ports, the ErrorLog. A fresh
+ * process, not a fork of the master: a fork would still have the old
+ * configuration's shared objects mapped (dlopen of the same path would hand
+ * back the old code untested, of another path load a second copy), and
+ * destroying the old pool there would run its cleanups on the master's
+ * behalf. Returns NULL when it loads, or what the test printed (in @a p).
  */
 const char* trial_load(master* m, apr_pool_t* p)
 {
-    int answer[2];
-    if (pipe2(answer, O_CLOEXEC) != 0)
+    int out[2];
+    if (pipe2(out, O_CLOEXEC) != 0)
         return apr_psprintf(p, "cannot test the configuration: pipe: %s", strerror(errno));
+    const char* held = held_addresses(p, &m->listeners);
     pid_t pid = fork();
     if (pid == 0) {
-        close(answer[0]);
-        apr_pool_t* tp;
-        apr_pool_create(&tp, nullptr);
-        const char* err = nullptr;
-        listener_set bound;
-        loaded_config* c = load_config(m->config_file, load_stage::start, tp, &err);
-        if (c && open_listeners(c->pool, c->server, &m->listeners, &bound, &err)) {
-            int fd = open_error_log(c->pool, c->server, &err);
-            if (fd >= 0)
-                close(fd);
-        }
-        if (err) {
-            ssize_t ignored = write(answer[1], err, strlen(err));
-            (void)ignored;
-        }
-        _exit(err ? 1 : 0);  // no cleanups: they would act on the master's behalf
+        dup2(out[1], STDOUT_FILENO);  // dup2 clears close-on-exec
+        dup2(out[1], STDERR_FILENO);
+        setenv("X0D_RELOAD_TEST", held, 1);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, nullptr);
+        // /proc/self/exe is this very binary even if an upgrade replaced the file.
+        execv("/proc/self/exe", const_cast<char* const*>(m->test_argv));
+        _exit(127);
     }
-    close(answer[1]);
+    close(out[1]);
     if (pid < 0) {
-        close(answer[0]);
+        close(out[0]);
         return apr_psprintf(p, "cannot test the configuration: fork: %s", strerror(errno));
     }
     char buf[4096];
     size_t got = 0;
     double give_up = now_seconds() + trial_seconds;
     for (;;) {
-        pollfd pfd = {answer[0], POLLIN, 0};
+        pollfd pfd = {out[0], POLLIN, 0};
         double left = give_up - now_seconds();
         if (left <= 0 || poll(&pfd, 1, static_cast<int>(left * 1000) + 1) == 0) {
             kill(pid, SIGKILL);
             break;
         }
-        ssize_t n = read(answer[0], buf + got, sizeof buf - 1 - got);
-        if (n <= 0 && errno != EINTR)
+        ssize_t n = read(out[0], buf + got, sizeof buf - 1 - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
             break;
-        if (n > 0)
-            got += static_cast<size_t>(n);
-        if (n == 0 || got == sizeof buf - 1)
+        got += static_cast<size_t>(n);
+        if (got == sizeof buf - 1)
             break;
     }
-    close(answer[0]);
+    close(out[0]);
+    while (got > 0 && (buf[got - 1] == '\n' || buf[got - 1] == ' '))
+        --got;
     buf[got] = '\0';
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -502,6 +507,7 @@ int master_main(master_start* start)
     m->pool = pool;
     m->slots = apr_array_make(pool, 16, sizeof(worker_slot));
     m->daemon_ready_fd = start->ready_fd;
+    m->test_argv = start->test_argv;
 
     sigset_t watched;
     master_signals(&watched);

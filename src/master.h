@@ -20,6 +20,8 @@ struct master_start {
     apr_pool_t* listener_pool;  /**< a pool for the listeners alone, replaced at a reload */
     const char* pid_file;       /**< written; removed when the master exits */
     int ready_fd;               /**< gets one byte once the first workers accept; or -1 */
+    /** argv of `x0d -t` with this x0d's -d, -D and -f: a reload's test runs it. */
+    const char* const* test_argv;
 };
 
 /**
