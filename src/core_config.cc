@@ -18,6 +18,7 @@
 #include "config.h"
 #include "core_filters.h"
 #include "core_request.h"
+#include "log.h"
 #include "module_loader.h"
 #include "privileges.h"
 #include "x0/log.h"
@@ -296,17 +297,9 @@ const char* set_error_log(x0_cmd_parms_t* cmd, void*, int, const char* const* ar
     return nullptr;
 }
 
-const char* set_log_level(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+const char* set_log_level(x0_cmd_parms_t* cmd, void*, int argc, const char* const* argv)
 {
-    static const char* const levels[] = {"emerg", "alert", "crit", "error",
-                                         "warn", "notice", "info", "debug"};
-    static_assert(X0_LOG_EMERG == 0 && X0_LOG_DEBUG == 7, "levels[] follows x0_log_level_e");
-    for (int i = 0; i < 8; ++i)
-        if (strcasecmp(argv[0], levels[i]) == 0) {
-            cmd->server->log_level = i;
-            return nullptr;
-        }
-    return "LogLevel must be one of emerg, alert, crit, error, warn, notice, info, debug";
+    return log_level_directive(cmd, argc, argv);  // `LogLevel info ssl:warn`: log.h
 }
 
 const char* set_pid_file(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
@@ -614,8 +607,8 @@ const x0_directive_t core_directives[] = {
     {"LimitRequestFields", set_server_int<&x0_server_t::limit_req_fields, 0, 32767, true>, 1, 1,
      main_only, "most header fields in a request, 0 for 32767"},
     {"ErrorLog", set_error_log, 1, 1, main_only, "the error log file"},
-    {"LogLevel", set_log_level, 1, 1, servers,
-     "emerg, alert, crit, error, warn, notice, info or debug"},
+    {"LogLevel", set_log_level, 1, -1, servers,
+     "a level (emerg ... debug), and module:level pairs (LogLevel info ssl:warn)"},
     {"PidFile", set_pid_file, 1, 1, main_only, "the file the master writes its pid to"},
     {"ListenBacklog", set_core_int<&core_server_config::listen_backlog, 1, 65535>, 1, 1,
      main_only, "length of the pending connection queue"},

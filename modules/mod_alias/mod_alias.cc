@@ -52,6 +52,7 @@
  * allocates internally and frees before it returns, the one allocation
  * outside a pool here (src/sections.cc says the same for <LocationMatch>).
  */
+#define X0_LOG_MODULE alias_module  // its messages answer to LogLevel alias:LEVEL
 #include <cerrno>
 #include <climits>
 #include <cstdlib>

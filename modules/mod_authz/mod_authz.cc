@@ -21,6 +21,7 @@
  * The access_checker hook evaluates the merged tree against the client's
  * address and answers 403 unless the result is granted (httpd AH01630).
  */
+#define X0_LOG_MODULE authz_module  // its messages answer to LogLevel authz:LEVEL
 #include <cstring>
 #include <apr_strings.h>
 #include "x0/http.h"

@@ -7,6 +7,7 @@
  * opened and freed when it closes; between keep-alive requests it is all the
  * connection keeps of mod_ssl (the SSL object, its buffers released).
  */
+#define X0_LOG_MODULE ssl_module  // its messages answer to LogLevel ssl:LEVEL
 #include "ssl_bio.h"
 #include "ssl_config.h"
 #include "ssl_filters.h"

@@ -15,6 +15,7 @@
  * servername callback runs: the vhost's SSLProtocol and SSLCipherSuite
  * TLSv1.3 would not apply (httpd does the same, ssl_callback_ClientHello).
  */
+#define X0_LOG_MODULE ssl_module  // its messages answer to LogLevel ssl:LEVEL
 #include <apr_file_info.h>
 #include <apr_strings.h>
 #include <cerrno>

@@ -3,6 +3,7 @@
  * worker keeps its live sessions on a list, so that those of connections
  * still open when it exits are freed too.
  */
+#define X0_LOG_MODULE ssl_module  // its messages answer to LogLevel ssl:LEVEL
 #include "ssl_conn.h"
 
 #include <cstdlib>

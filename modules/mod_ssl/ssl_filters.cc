@@ -14,6 +14,7 @@
  * what precedes it, or behind its copy in the record buffer, so a request's
  * pool lives as long as anything of it is still to be read.
  */
+#define X0_LOG_MODULE ssl_module  // its messages answer to LogLevel ssl:LEVEL
 #include "ssl_filters.h"
 
 #include <algorithm>

@@ -16,6 +16,7 @@
  *   with 421: the client was never asked for the certificate r->server
  *   wants. httpd answers 403 there.
  */
+#define X0_LOG_MODULE ssl_module  // its messages answer to LogLevel ssl:LEVEL
 #include <apr_tables.h>
 #include <openssl/ssl.h>
 

@@ -9,6 +9,7 @@
  * in file buckets so core_output can sendfile() it. Nothing is read into
  * memory and nothing is looked up by path twice.
  */
+#define X0_LOG_MODULE static_module  // its messages answer to LogLevel static:LEVEL
 #include <cerrno>
 #include <climits>
 #include <cstdint>

@@ -315,36 +315,34 @@ class ConfigErrors(unittest.TestCase):
 
 
 class ModuleLogLevel(unittest.TestCase):
-    """LogLevel info log_config:warn: the module's info lines are gone, the
-    core's stay."""
+    """LogLevel info ssl:warn (the issue's example): mod_ssl's info line at a
+    worker's exit is gone, the core's info lines stay."""
 
     def test_per_module_level(self):
-        srv = Server({'LoadModule': x0test.load_module_lines(MODULES),
-                      'LogLevel': 'info log_config:warn'})
-        try:
-            result = run_x0d(['-t', '-f', srv.conf_path])
-            if result.returncode != 0:
-                self.skipTest('LogLevel takes no module:level yet: %s'
-                              % result.stderr.decode().strip())
-        finally:
-            srv.cleanup()
-        for level, expect in (('info log_config:warn', False), ('info', True)):
-            srv = Server({'LoadModule': x0test.load_module_lines(MODULES), 'LogLevel': level},
+        modules = MODULES + ('ssl',)
+        for level, expect in (('info ssl:warn', False), ('info', True)):
+            srv = Server({'LoadModule': x0test.load_module_lines(modules), 'LogLevel': level},
                          files={'index.html': 'x'})
-            srv.write_config({'LoadModule': x0test.load_module_lines(MODULES),
-                              'LogLevel': level,
-                              'CustomLog': '%s common' % os.path.join(srv.dir, 'a.log')})
             try:
                 srv.start()
                 exchange(srv.port, request('GET', '/'))
-                wait_for(lambda: read_lines(os.path.join(srv.dir, 'a.log')), 'a log line')
             finally:
                 note = srv.stop()
             log = open(srv.error_log).read()
             srv.cleanup()
             self.assertIsNone(note)
-            self.assertIn('[core:', log)   # the core's info lines are there
-            self.assertEqual('[log_config:info]' in log, expect, log)
+            self.assertIn('[core:info]', log)
+            self.assertEqual('[ssl:info]' in log, expect, log)
+
+    def test_unknown_module_is_a_config_error(self):
+        srv = Server({'LoadModule': x0test.load_module_lines(MODULES),
+                      'LogLevel': 'info nosuch:warn'})
+        try:
+            result = run_x0d(['-t', '-f', srv.conf_path])
+        finally:
+            srv.cleanup()
+        self.assertEqual(result.returncode, 1)
+        self.assertRegex(result.stderr.decode(), r'x0d\.conf:\d+: LogLevel: no module "nosuch"')
 
 
 class RotationWithGracefulRestart(unittest.TestCase):

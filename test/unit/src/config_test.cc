@@ -646,7 +646,8 @@ TEST(config, flags_and_levels)
 {
     expect_error("Listen 80\nKeepAlive yes\n", 2, "KeepAlive must be On or Off");
     expect_error("Listen 80\nLogLevel loud\n", 2,
-                 "LogLevel must be one of emerg, alert, crit, error, warn, notice, info, debug");
+                 "LogLevel: \"loud\" is not a level (emerg, alert, crit, error, warn, notice, "
+                 "info, debug), alone or as module:level");
     expect_error("Listen 80\nErrorLog \"|rotatelogs\"\n", 2,
                  "ErrorLog: only files are supported (no pipes, no syslog)");
     expect_error("Listen 80\nServerRoot /nonexistent/dir\n", 2,
