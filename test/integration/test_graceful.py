@@ -24,7 +24,7 @@ import time
 import unittest
 
 import x0test
-from x0test import Server
+from x0test import Server, wait_for
 
 INDEX = b'<html>graceful</html>\n' * 20
 BIG_SIZE = 1 << 30
@@ -36,14 +36,6 @@ CLIENTS = 6
 STEP_TIMEOUT = 60
 
 
-def wait_for(cond, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond() or None
 
 
 def expected_block(i):

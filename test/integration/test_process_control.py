@@ -12,20 +12,11 @@ import time
 import unittest
 
 import x0test
-from x0test import Server
+from x0test import Server, wait_for
 
 INDEX = b'<html>process control</html>\n'
 
 
-def wait_for(cond, timeout, step=0.05):
-    """Poll @cond until it is true (its value) or @timeout s pass (None)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond() or None
 
 
 def run_k(srv, command, *extra, timeout=60):
@@ -62,12 +53,7 @@ class MasterCase(unittest.TestCase):
     def tearDown(self):
         if x0test.test_failed(self):
             print('\n' + self.srv.logs())
-        note = self.srv.stop(expect_exited=self.master_gone)
-        stray = [w for w in self.seen if x0test.process_alive(w)]
-        for w in stray:
-            os.kill(w, signal.SIGKILL)
-        if stray:
-            note = (note or '') + ' workers %r outlived the master' % stray
+        note = x0test.end_stray_workers(self.seen, self.srv.stop(expect_exited=self.master_gone))
         if note:
             self.fail(note + '\n' + self.srv.logs())
 

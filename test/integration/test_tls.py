@@ -53,7 +53,7 @@ import time
 import unittest
 
 import x0test
-from x0test import Conn, ProtocolError, Server, ServerTestCase, build_request, run_x0d
+from x0test import Conn, ProtocolError, Server, ServerTestCase, build_request, run_x0d, wait_for
 
 MODULES = tuple(dict.fromkeys(x0test.SHIPPED_MODULES + ('ssl',)))
 ECHO = '<Location /echo>\n    SetHandler echo\n</Location>\n'
@@ -277,14 +277,6 @@ def s_client_session(port, version, sess_flag, path, sni='localhost'):
     return m.group(1), m.group(2), out
 
 
-def wait_for(cond, timeout, step=0.02):
-    """Poll @cond until it is true (its value) or @timeout s passed (None)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v or time.monotonic() > deadline:
-            return v or None
-        time.sleep(step)
 
 
 def outcome(port, context, sni='localhost', path='/index.html'):

@@ -7,19 +7,11 @@ import time
 import unittest
 
 import x0test
-from x0test import Server
+from x0test import Server, wait_for
 
 INDEX = b'<html>workers index</html>\n'
 
 
-def wait_for(cond, timeout, step=0.05):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = cond()
-        if v:
-            return v
-        time.sleep(step)
-    return cond()
 
 
 class WorkersTest(unittest.TestCase):
@@ -34,13 +26,7 @@ class WorkersTest(unittest.TestCase):
     def tearDown(self):
         if x0test.test_failed(self):
             print('\n' + self.srv.logs())
-        note = self.srv.stop(expect_exited=self.sent_sigterm)
-        # workers the master failed to stop: end them, and say so
-        stray = [w for w in self.seen if x0test.process_alive(w)]
-        for w in stray:
-            os.kill(w, signal.SIGKILL)
-        if stray:
-            note = (note or '') + ' workers %r outlived the master' % stray
+        note = x0test.end_stray_workers(self.seen, self.srv.stop(expect_exited=self.sent_sigterm))
         if note:
             self.fail(note + '\n' + self.srv.logs())
 

@@ -168,6 +168,28 @@ def process_alive(pid):
     return st is not None and st[0] not in ('Z', 'X')
 
 
+def wait_for(cond, timeout, step=0.05):
+    """Poll @cond until it returns something true (that value) or @timeout
+    seconds pass (None)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() > deadline:
+            return v or None
+        time.sleep(step)
+
+
+def end_stray_workers(seen, note):
+    """After the master stopped: SIGKILL any of the worker pids @seen still
+    alive, and add that to @note (the stop's complaint or None)."""
+    stray = [w for w in seen if process_alive(w)]
+    for w in stray:
+        os.kill(w, signal.SIGKILL)
+    if stray:
+        note = (note or '') + ' workers %r outlived the master' % stray
+    return note
+
+
 def children_of(pid):
     """Live (non-zombie) child pids of @pid."""
     kids = []
