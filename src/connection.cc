@@ -159,6 +159,13 @@ apr_status_t drive_output(conn_active* a, apr_bucket* first = nullptr)
     return rv == X0_FLOW_STOP ? APR_SUCCESS : rv;
 }
 
+/** Every phase change goes through here: the scoreboard counts connections by phase. */
+void set_phase(connection* c, conn_phase to)
+{
+    scoreboard_conn_move(c, to);
+    c->phase = to;
+}
+
 void deactivate(connection* c)
 {
     conn_active* a = c->active;
@@ -266,8 +273,7 @@ void close_connection(connection* c)
         c->module_state = nullptr;
     }
     close(c->fd);
-    scoreboard_conn_move(c, conn_phase::closed);
-    c->phase = conn_phase::closed;
+    set_phase(c, conn_phase::closed);
     worker_release(c->w, c);
 }
 
@@ -292,8 +298,7 @@ void on_output_stall(void* owner)
 void go_idle(connection* c)
 {
     deactivate(c);
-    scoreboard_conn_move(c, conn_phase::idle);
-    c->phase = conn_phase::idle;
+    set_phase(c, conn_phase::idle);
     arm(c);
     ev_tstamp keep = seconds(server_of(c)->keep_alive_timeout);
     // A stopping worker keeps an idle connection only for its short grace
@@ -331,8 +336,7 @@ void linger(connection* c)
         close_connection(c);
         return;
     }
-    scoreboard_conn_move(c, conn_phase::lingering);
-    c->phase = conn_phase::lingering;
+    set_phase(c, conn_phase::lingering);
     arm(c);
     ev_timer_stop(c->w->loop, &c->timer);
     set_timeout(c, linger_seconds);
@@ -456,8 +460,7 @@ void process(connection* c, bool may_read)
             a->pub.keepalive = 0;  // answered, with `Connection: close`: the worker is leaving
         if (request_run(r) == X0_SUSPENDED) {
             a->handling = r;
-            scoreboard_conn_move(c, conn_phase::handling);
-            c->phase = conn_phase::handling;
+            set_phase(c, conn_phase::handling);
             park_handling(c);
             return;
         }
@@ -552,8 +555,7 @@ void wake(connection* c)
         close_connection(c);
         return;
     }
-    scoreboard_conn_move(c, conn_phase::reading);
-    c->phase = conn_phase::reading;
+    set_phase(c, conn_phase::reading);
     process(c, true);
 }
 
@@ -672,8 +674,7 @@ void connection_start(worker* w, connection* c, int fd, const listener* via)
         close_connection(c);
         return;
     }
-    scoreboard_conn_move(c, conn_phase::reading);
-    c->phase = conn_phase::reading;
+    set_phase(c, conn_phase::reading);
     process(c, true);
 }
 
@@ -691,8 +692,7 @@ void connection_request_finished(conn_active* a, x0_request_t* r)
 {
     connection* c = a->rec;
     a->handling = nullptr;
-    scoreboard_conn_move(c, conn_phase::reading);
-    c->phase = conn_phase::reading;
+    set_phase(c, conn_phase::reading);
     request_finish(r);
     process(c, false);
 }
