@@ -235,6 +235,8 @@ class PipedLogger(LogCase):
         self.lines_for('piped.log', '/piped-one 404')
         pid = int(self.lines_for('piped.log', 'logger ')[0].split()[1])
         os.kill(pid, signal.SIGKILL)
+        # Until it is gone it may still read a line it will never write.
+        wait_for(lambda: not x0test.process_alive(pid), 'the logger %d to die' % pid)
         # Lines sent while no logger runs wait in the pipe for the next one.
         exchange(self.server.port, request('GET', '/piped-two'))
         self.lines_for('piped.log', '/piped-two 404')
