@@ -28,6 +28,7 @@
 
 #include <apr_strings.h>
 #include <cerrno>
+#include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -83,6 +84,7 @@ struct master {
     apr_pool_t* listener_pool;
     const char* pid_file;
     const char* const* test_argv;  /**< x0d -t as this x0d was started (trial_load) */
+    const char* binary;          /**< the file this x0d was started from (trial_load runs it) */
     apr_pool_t* pool;
     apr_array_header_t* slots;   /**< of worker_slot, every generation */
     int generation;
@@ -304,6 +306,21 @@ void respawn(master* m)
 }
 
 /**
+ * The path of this x0d's binary, read once at start: a reload's test runs
+ * the file found there then (after an upgrade, the new x0d, as the next
+ * start would). Not execv("/proc/self/exe"): under valgrind that is
+ * valgrind's own binary, while readlink of it gives the program's path.
+ */
+const char* started_from(apr_pool_t* p)
+{
+    char path[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    if (n <= 0)
+        return "/proc/self/exe";
+    return apr_pstrmemdup(p, path, static_cast<apr_size_t>(n));
+}
+
+/**
  * Test the configuration as the master is about to read it, in a fresh
  * x0d (`x0d -t` with X0D_RELOAD_TEST naming the addresses the master holds):
  * post_config, who the workers run as, the new ports, the ErrorLog. A fresh
@@ -327,8 +344,7 @@ const char* trial_load(master* m, apr_pool_t* p)
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, nullptr);
-        // /proc/self/exe is this very binary even if an upgrade replaced the file.
-        execv("/proc/self/exe", const_cast<char* const*>(m->test_argv));
+        execv(m->binary, const_cast<char* const*>(m->test_argv));
         _exit(127);
     }
     close(out[1]);
@@ -508,6 +524,7 @@ int master_main(master_start* start)
     m->slots = apr_array_make(pool, 16, sizeof(worker_slot));
     m->daemon_ready_fd = start->ready_fd;
     m->test_argv = start->test_argv;
+    m->binary = started_from(pool);
 
     sigset_t watched;
     master_signals(&watched);
