@@ -235,7 +235,12 @@ class GracefulUnderLoadTest(unittest.TestCase):
         back = wait_for(lambda: len(self.workers()) == 2, STEP_TIMEOUT)
         self.assertTrue(back, 'workers after the restarts: %r' % self.workers())
         self.assertFalse(set(self.workers()) & set(baseline), 'a first-generation worker lives')
-        self.assertTrue(wait_for(lambda: fd_count(self.srv.pid) == baseline_fds, 10),
+        # Under valgrind the count also holds valgrind's own descriptors,
+        # which come and go (13 at the start, 11 after, in one run): there
+        # only a count above the baseline says x0 leaked.
+        back_to_baseline = ((lambda n: n <= baseline_fds) if x0test.WRAPPER
+                            else (lambda n: n == baseline_fds))
+        self.assertTrue(wait_for(lambda: back_to_baseline(fd_count(self.srv.pid)), 10),
                         'the master has %d fds, %d at the start'
                         % (fd_count(self.srv.pid), baseline_fds))
         print('\n%d responses over %d connections, %d restarts; 1 GiB download whole'
