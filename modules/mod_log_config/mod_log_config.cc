@@ -68,12 +68,24 @@ const char* const predefined[][2] = {
     {"vhost_combined", "%v:%p %h %l %u %t \"%r\" %>s %O \"%{Referer}i\" \"%{User-Agent}i\""},
 };
 
-/** The state of the configuration @a cmd reads; a new read starts afresh. */
+apr_status_t forget_state(void* pconf)
+{
+    if (state.pool == pconf)
+        state = config_state{};
+    return APR_SUCCESS;
+}
+
+/**
+ * The state of the configuration @a cmd reads; a new read starts afresh.
+ * Forgotten with its pool, whether or not the read got to post_config: a
+ * later configuration pool may come at the same address.
+ */
 config_state* state_for(apr_pool_t* pconf)
 {
     if (state.pool != pconf) {
         state = config_state{};
         state.pool = pconf;
+        apr_pool_cleanup_register(pconf, pconf, forget_state, apr_pool_cleanup_null);
         state.nicknames = apr_hash_make(pconf);
         for (const auto& d : predefined) {
             const log_format* f = nullptr;
@@ -82,13 +94,6 @@ config_state* state_for(apr_pool_t* pconf)
         }
     }
     return &state;
-}
-
-apr_status_t forget_state(void* pconf)
-{
-    if (state.pool == pconf)
-        state = config_state{};
-    return APR_SUCCESS;
 }
 
 void* create_server_conf(apr_pool_t* p, x0_server_t*)
@@ -220,7 +225,6 @@ log_target* open_target(apr_pool_t* pconf, config_state* st, const log_spec& spe
 int log_post_config(apr_pool_t* pconf, x0_server_t* s)
 {
     config_state* st = state_for(pconf);
-    apr_pool_cleanup_register(pconf, pconf, forget_state, apr_pool_cleanup_null);
     st->targets = apr_array_make(pconf, 4, sizeof(log_target*));
     for (x0_server_t* v = s; v; v = v->next) {
         apr_array_header_t* specs = conf_of(v)->specs;
