@@ -48,6 +48,7 @@ apr_status_t close_all(void*)
         if (slots[i].fd >= 0)
             close(slots[i].fd);
     slots = nullptr;
+    bytes_pool = nullptr;
     return APR_SUCCESS;
 }
 
