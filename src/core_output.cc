@@ -29,6 +29,7 @@
  */
 #include "core_output.h"
 #include "bucket_read.h"
+#include "scoreboard.h"
 #include "x0/http.h"
 
 #include <apr_portable.h>
@@ -290,6 +291,24 @@ apr_status_t write_file(output_state* out, apr_bucket* b, apr_size_t* budget)
     return APR_SUCCESS;
 }
 
+/**
+ * A response only partly written: the status page shows its request's bytes
+ * so far. They belong to the request of the first EOR in pending (see the
+ * top); a response that went out whole was counted at its EOR already.
+ */
+void report_progress(const output_state* out)
+{
+    if (out->sent_unattributed == 0)
+        return;
+    for (apr_bucket* b = APR_BRIGADE_FIRST(out->pending); b != APR_BRIGADE_SENTINEL(out->pending);
+         b = APR_BUCKET_NEXT(b))
+        if (X0_BUCKET_IS_EOR(b)) {
+            scoreboard_request_progress(static_cast<const x0_request_t*>(b->data),
+                                        static_cast<apr_uint64_t>(out->sent_unattributed));
+            return;
+        }
+}
+
 } // namespace
 
 void output_init(output_state* out, int fd, void (*on_stall)(void*), void* owner,
@@ -337,6 +356,7 @@ apr_status_t output_write(output_state* out)
         if (rv != APR_SUCCESS)
             return rv;
     }
+    report_progress(out);
     return APR_SUCCESS;
 }
 

@@ -420,6 +420,15 @@ void scoreboard_request_start(x0_request_t* r)
     row.started.store(r->request_time ? r->request_time : 1, std::memory_order_release);
 }
 
+void scoreboard_request_progress(const x0_request_t* r, apr_uint64_t sent)
+{
+    for (int i = 0; i < scoreboard_rows; ++i)
+        if (row_request[i] == r) {
+            mine->rows[i].bytes_sent.store(sent, std::memory_order_relaxed);
+            return;
+        }
+}
+
 void scoreboard_reset_for_tests()
 {
     if (board)

@@ -51,6 +51,8 @@ void scoreboard_conn_pool_done(apr_pool_t* p);
  * its status and r->bytes_sent.
  */
 void scoreboard_request_start(x0_request_t* r);
+/** What @a r's response has put on the wire so far, while it is still going out. */
+void scoreboard_request_progress(const x0_request_t* r, apr_uint64_t sent);
 
 /**
  * Bytes of the blocks @a p holds (its own, not its subpools'), or 0 when the

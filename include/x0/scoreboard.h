@@ -71,7 +71,7 @@ typedef struct {
 typedef struct {
     apr_time_t started;           /**< when its head was read */
     int conn_state;               /**< its connection's x0_sb_conn_state_e */
-    apr_uint64_t bytes_sent;      /**< r->bytes_sent when last updated (0 until the end) */
+    apr_uint64_t bytes_sent;      /**< what its response has put on the wire so far */
     apr_uint64_t pool_bytes;      /**< its pool's blocks when its head was read */
     char client[X0_SB_CLIENT_LEN]; /**< client address */
     char vhost[X0_SB_VHOST_LEN];   /**< the Host it named, else its server's name */

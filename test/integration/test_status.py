@@ -21,6 +21,8 @@ import x0test
 from x0test import ServerTestCase
 
 MODULES = tuple(dict.fromkeys(x0test.SHIPPED_MODULES + ('status',)))
+# Far more than the socket buffers of a client that reads nothing hold.
+BIG = b'b' * (32 << 20)
 
 CONFIG = '''
 <Location /server-status>
@@ -92,7 +94,7 @@ def has_graceful():
 class StatusCase(ServerTestCase):
     directives = {'LoadModule': x0test.load_module_lines(MODULES), 'Workers': '2'}
     extra = CONFIG
-    files = {'index.html': b'<p>hi</p>\n'}
+    files = {'index.html': b'<p>hi</p>\n', 'big.bin': BIG}
     foreground = False  # a master with two workers, not -X
 
     def status(self, query=''):
@@ -193,6 +195,17 @@ class StatusCase(ServerTestCase):
             self.assertGreaterEqual(q['age_seconds'], 0)
         wait_for('the held request to leave', lambda: not [
             q for q in self.json()['requests'] if q['vhost'] == 'held.example'])
+
+    def test_a_response_in_flight_shows_its_bytes(self):
+        with self.conn(rcvbuf=4096) as c:
+            c.request('GET', '/big.bin')   # and nothing read: the response stalls
+
+            def sending():
+                rows = [q for q in self.json()['requests']
+                        if q['request'] == 'GET /big.bin HTTP/1.1' and q['sent_bytes'] > 0]
+                return rows and rows[0]
+            row = wait_for('the download\'s bytes so far on the status page', sending)
+            self.assertLess(row['sent_bytes'], len(BIG))
 
     def test_an_idle_keep_alive_connection_counts_as_idle(self):
         def idle():
