@@ -224,6 +224,13 @@ class FilesTest(unittest.TestCase):
             if shutil.which('groff'):
                 p = run(['groff', '-man', '-Tutf8', '-ww', '-z', path], check=False)
                 self.assertEqual((p.returncode, p.stderr), (0, ''), name)
+                # A long prefix (make distcheck's) must not leave a line
+                # that groff cannot fill either.
+                deep = os.path.join(WORK, name)
+                with open(deep, 'w') as f:
+                    f.write(text.replace(PREFIX, '/srv/' + 'deep/' * 8 + 'x0'))
+                p = run(['groff', '-man', '-Tutf8', '-ww', '-z', deep], check=False)
+                self.assertEqual((p.returncode, p.stderr), (0, ''), name + ' (long prefix)')
             if shutil.which('man'):
                 p = run(['man', '-l', path], env=clean_env(MANWIDTH='80', MANPAGER='cat',
                                                            PAGER='cat'), check=False)
