@@ -28,7 +28,7 @@ extern "C" {
  * major when anything changes or goes away.
  */
 #define X0_ABI_MAJOR 1
-#define X0_ABI_MINOR 2
+#define X0_ABI_MINOR 3
 /** The first four fields of a module struct, in this order. */
 #define X0_MODULE_HEADER X0_MODULE_MAGIC, X0_ABI_MAJOR, X0_ABI_MINOR, -1
 
@@ -278,6 +278,19 @@ X0_API void x0_hook_log_transaction(x0_request_fn fn, const char* const* pre,
  * the difference (mod_static's open-file cache revalidates once per turn).
  */
 X0_API unsigned long x0_loop_turn(void);
+
+typedef void (*x0_turn_end_fn)(void* data);
+
+/**
+ * Call @a fn with @a data at the end of each turn of this worker's loop:
+ * after everything one wake-up brought was handled, before the worker waits
+ * for events again. For work worth doing once per batch instead of once per
+ * request (mod_log_config writes a turn's access-log lines with one write).
+ * It ends when @a p is destroyed; call it from child_init with the child
+ * pool. A turn-end callback does not keep the loop from ending. Returns
+ * APR_EINIT outside a worker (no loop yet).
+ */
+X0_API apr_status_t x0_loop_at_turn_end(apr_pool_t* p, x0_turn_end_fn fn, void* data);
 
 #ifdef __cplusplus
 }

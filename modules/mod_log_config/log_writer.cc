@@ -130,34 +130,20 @@ void target_write_line(log_target* t, const char* line, apr_size_t n, apr_time_t
 {
     if (t->fd < 0 || !t->buf)
         return;
-    if (t->len > 0 && !t->batched)
-        write_held(t);  // what waits goes first, in order
-    if (t->len == 0 && !t->batched) {
-        // The common case: one write of one line, nothing copied.
-        ssize_t w;
-        do
-            w = write(t->fd, line, n);
-        while (w < 0 && errno == EINTR);
-        if (w == static_cast<ssize_t>(n)) {
-            report_drops(t);  // lines lost to an error before this one
-            return;
-        }
-        if (w < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-            // The logger is gone or the disk is full: reported once it works again.
-            ++t->dropped;
-            t->drop_errno = errno;
-            return;
-        }
-        if (w > 0) {  // a file on a full disk took part of it
-            line += w;
-            n -= static_cast<apr_size_t>(w);
-        }
-        hold(t, line, n, now);
-        return;
-    }
+    if (t->len + n > buffer_bound)
+        write_held(t);  // make room: a stalled target may have caught up
     hold(t, line, n, now);
+    // A full batch goes at once; the rest waits for the turn's end.
     apr_size_t batch = t->pipe ? pipe_atomic : file_batch;
-    if (!t->batched || t->len >= batch || now - t->oldest >= batch_age)
+    if (t->len >= batch || (t->batched && now - t->oldest >= batch_age))
+        write_held(t);
+}
+
+void target_turn_end(log_target* t)
+{
+    if (t->fd < 0 || !t->buf || t->len == 0)
+        return;
+    if (!t->batched || apr_time_now() - t->oldest >= batch_age)
         write_held(t);
 }
 

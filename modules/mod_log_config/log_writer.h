@@ -3,10 +3,12 @@
  *
  * A target is one log file or piped logger, opened by the master (the
  * workers inherit the descriptor). Each worker has its own buffer per
- * target. A line is written at once with one write(2) when nothing waits
- * before it (or, with BufferedLogs On, gathered until the buffer is worth a
- * write); a write carries only whole lines, and at most PIPE_BUF bytes to
- * a pipe, so lines of several workers never interleave or split. A pipe is
+ * target. The lines of one loop turn are written together at the turn's
+ * end (target_turn_end), with one write(2) per target, or earlier when a
+ * batch is full; with BufferedLogs On they are kept across turns until the
+ * buffer is worth a write or the oldest is batch_age old. A write carries
+ * only whole lines, and at most PIPE_BUF bytes to a pipe, so lines of
+ * several workers never interleave or split. A pipe is
  * non-blocking: when it is full, lines wait in the buffer, up to
  * buffer_bound bytes; past that they are dropped and counted, and the count
  * goes to the error log once the target takes lines again (or when the
@@ -24,7 +26,7 @@ namespace x0log {
 
 /** What one worker may hold for one target before it drops lines. */
 constexpr apr_size_t buffer_bound = 64 * 1024;
-/** BufferedLogs On: a file's lines are written when this much is gathered. */
+/** A file's lines are written when this much is gathered, before the turn ends. */
 constexpr apr_size_t file_batch = 16 * 1024;
 /** A pipe write of at most this many bytes is atomic (POSIX). */
 constexpr apr_size_t pipe_atomic = PIPE_BUF;
@@ -61,9 +63,16 @@ void target_child_init(apr_pool_t* pchild, log_target* t, bool batched);
 
 /**
  * Worker: hand one line (ending in '\n', at most max_line(t) bytes) to
- * @a t. Never blocks on a pipe; see the top of this file.
+ * @a t. It waits for the turn's end unless a batch is full. Never blocks
+ * on a pipe; see the top of this file.
  */
 void target_write_line(log_target* t, const char* line, apr_size_t n, apr_time_t now);
+
+/**
+ * Worker, at the end of each loop turn: write the turn's lines (BufferedLogs
+ * Off), or those kept since batch_age (On).
+ */
+void target_turn_end(log_target* t);
 
 /**
  * Write what @a t holds, as far as it takes it now. With @a at_exit, a pipe

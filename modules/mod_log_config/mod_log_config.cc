@@ -10,7 +10,8 @@
  * master opens every file and starts every piped logger in post_config,
  * before the workers fork and before they drop privileges; a graceful
  * restart reads the configuration again and so opens new descriptors
- * while the old workers finish on the old ones. Writing is log_writer.cc.
+ * while the old workers finish on the old ones. Writing is log_writer.cc:
+ * the lines of one loop turn leave together at its end.
  *
  * Bytes: CORE_OUT counts what it wrote for each response (r->bytes_sent).
  * The LOG_COUNT filter, placed after HTTP_HEADER and CHUNK and before the
@@ -244,13 +245,25 @@ int log_post_config(apr_pool_t* pconf, x0_server_t* s)
     return X0_OK;
 }
 
-void log_child_init(apr_pool_t* pchild, x0_server_t*)
+void write_turn_lines(void*)
 {
-    if (!state.targets)
+    auto** ts = reinterpret_cast<log_target**>(state.targets->elts);
+    for (int i = 0; i < state.targets->nelts; ++i)
+        target_turn_end(ts[i]);
+}
+
+void log_child_init(apr_pool_t* pchild, x0_server_t* s)
+{
+    if (!state.targets || state.targets->nelts == 0)
         return;
     auto** ts = reinterpret_cast<log_target**>(state.targets->elts);
     for (int i = 0; i < state.targets->nelts; ++i)
         target_child_init(pchild, ts[i], state.buffered);
+    // One write per target and turn, not one per request.
+    if (x0_loop_at_turn_end(pchild, write_turn_lines, nullptr) != APR_SUCCESS)
+        x0_log_error(X0LOG(05004), X0_LOG_ERR, 0, s,
+                     "no worker loop: access log lines are written only when 16 KiB are "
+                     "gathered and at exit");
 }
 
 /* ---- LOG_COUNT: the head's length and the plaintext handed down ---- */

@@ -1,6 +1,7 @@
 /*
- * The access-log writer: whole lines, at most PIPE_BUF per write to a
- * pipe, a full pipe never blocks, the bound and the drop count.
+ * The access-log writer: a turn's lines leave together at its end, whole
+ * lines, at most PIPE_BUF per write to a pipe, a full pipe never blocks,
+ * the bound and the drop count.
  */
 #include <CppUTest/TestHarness.h>
 
@@ -56,6 +57,13 @@ TEST_GROUP(log_writer)
         return got;
     }
 
+    /** One line in a turn of its own. */
+    void write_turn(const std::string& l)
+    {
+        x0log::target_write_line(&t, l.data(), l.size(), apr_time_now());
+        x0log::target_turn_end(&t);
+    }
+
     std::string line(int i, size_t width)
     {
         std::string s = std::to_string(i) + ":";
@@ -64,12 +72,27 @@ TEST_GROUP(log_writer)
     }
 };
 
-TEST(log_writer, a_line_is_written_at_once)
+TEST(log_writer, a_turns_lines_are_written_at_its_end)
 {
     x0log::target_child_init(child, &t, false);
     x0log::target_write_line(&t, "one\n", 4, apr_time_now());
-    STRCMP_EQUAL("one\n", read_all().c_str());
+    x0log::target_write_line(&t, "two\n", 4, apr_time_now());
+    STRCMP_EQUAL("", read_all().c_str());
+    x0log::target_turn_end(&t);
+    STRCMP_EQUAL("one\ntwo\n", read_all().c_str());
     LONGS_EQUAL(0, t.len);
+}
+
+TEST(log_writer, a_full_batch_does_not_wait_for_the_turns_end)
+{
+    x0log::target_child_init(child, &t, false);
+    std::string want;
+    while (want.size() < x0log::pipe_atomic) {
+        std::string l = line(static_cast<int>(want.size()), 100);
+        x0log::target_write_line(&t, l.data(), l.size(), apr_time_now());
+        want += l;
+    }
+    CHECK(read_all() == want);
 }
 
 TEST(log_writer, full_pipe_holds_lines_then_drops_past_the_bound)
@@ -81,23 +104,23 @@ TEST(log_writer, full_pipe_holds_lines_then_drops_past_the_bound)
     // Fill the pipe: the writer must never block.
     while (t.len == 0) {
         std::string l = line(i++, 100);
-        x0log::target_write_line(&t, l.data(), l.size(), apr_time_now());
+        write_turn(l);
         (t.len == 0 ? want : held) += l;
         CHECK(i < 100000);
     }
     // Held from here on, in order, up to the bound.
     while (t.dropped == 0) {
         std::string l = line(i++, 100);
-        x0log::target_write_line(&t, l.data(), l.size(), apr_time_now());
+        write_turn(l);
         if (t.dropped == 0)
             held += l;
     }
     CHECK(t.len <= x0log::buffer_bound);
     CHECK(t.len + 100 > x0log::buffer_bound);
-    // The reader catches up; the next line writes what waited, then itself.
+    // The reader catches up; the next turn writes what waited, then its line.
     std::string got = read_all();
     std::string last = line(i++, 100);
-    x0log::target_write_line(&t, last.data(), last.size(), apr_time_now());
+    write_turn(last);
     for (int k = 0; k < 100 && t.len > 0; ++k) {
         got += read_all();
         x0log::target_flush(&t, false);
@@ -132,6 +155,8 @@ TEST(log_writer, batched_lines_wait_until_worth_a_write)
     apr_time_t now = apr_time_now();
     x0log::target_write_line(&t, "a\n", 2, now);
     STRCMP_EQUAL("", read_all().c_str());
+    x0log::target_turn_end(&t);
+    STRCMP_EQUAL("", read_all().c_str());  // kept across turns
     x0log::target_write_line(&t, "b\n", 2, now + x0log::batch_age);  // the first is old
     STRCMP_EQUAL("a\nb\n", read_all().c_str());
 }
@@ -154,7 +179,7 @@ TEST(log_writer, broken_pipe_drops_and_counts)
     x0log::target_child_init(child, &t, false);
     close(fds[0]);
     fds[0] = -1;
-    x0log::target_write_line(&t, "lost\n", 5, apr_time_now());
+    write_turn("lost\n");
     LONGS_EQUAL(1, t.dropped);
     LONGS_EQUAL(EPIPE, t.drop_errno);
     apr_pool_destroy(child);  // reports the loss to the error log (stderr here)
