@@ -496,11 +496,19 @@ void master_signals(sigset_t* set)
 
 const char* write_pid_file(apr_pool_t* p, const char* path)
 {
-    FILE* f = fopen(path, "w");
+    // Written aside and renamed over: x0d -k, a monitor or systemd reading
+    // it meanwhile finds the old pid or the new one, never an empty file.
+    const char* temp = apr_psprintf(p, "%s.%d.tmp", path, static_cast<int>(getpid()));
+    FILE* f = fopen(temp, "w");
     if (!f)
         return apr_psprintf(p, "cannot write PidFile %s: %s", path, strerror(errno));
-    fprintf(f, "%d\n", static_cast<int>(getpid()));
-    fclose(f);
+    bool written = fprintf(f, "%d\n", static_cast<int>(getpid())) > 0;
+    written = fclose(f) == 0 && written;
+    if (!written || rename(temp, path) != 0) {
+        const char* why = strerror(errno);
+        unlink(temp);
+        return apr_psprintf(p, "cannot write PidFile %s: %s", path, why);
+    }
     return nullptr;
 }
 

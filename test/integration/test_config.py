@@ -3,7 +3,6 @@
 import os
 import re
 import subprocess
-import time
 import unittest
 
 import x0test
@@ -115,9 +114,9 @@ class ConfigTest(unittest.TestCase):
 
     def test_pid_file(self):
         self.srv.start()
-        deadline = time.monotonic() + 5
-        while not os.path.exists(self.srv.pid_file) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # Written after the listeners are bound, renamed into place whole.
+        self.assertTrue(x0test.wait_for(lambda: os.path.exists(self.srv.pid_file),
+                                        x0test.START_TIMEOUT), 'no PidFile')
         with open(self.srv.pid_file) as f:
             content = f.read()
         self.assertEqual(content.strip(), str(self.srv.pid), 'PidFile content %r' % content)
