@@ -2,12 +2,11 @@
  * CORE_OUT: write responses to the socket without blocking.
  *
  * Memory buckets are gathered into one sendmsg (writev); file buckets go out
- * with sendfile: whole up to whole_file_max, else sendfile_chunk per turn.
- * When a file bucket follows the gathered memory, MSG_MORE holds the head
- * back so it leaves in the same segment as the file's first bytes -- and
- * since the last sendfile call of a response is not flagged, nothing stays
- * corked (DESIGN.md: a cork left on stalls pipelined traffic on the 200 ms
- * timer).
+ * with sendfile, at most sendfile_chunk per call. When a file bucket follows
+ * the gathered memory, MSG_MORE holds the head back so it leaves in the same
+ * segment as the file's first bytes -- and since the last sendfile call of a
+ * response is not flagged, nothing stays corked (DESIGN.md: a cork left on
+ * stalls pipelined traffic on the 200 ms timer).
  *
  * Metadata buckets stay in place until everything before them is written:
  * deleting an EOR bucket destroys its request, so a request's memory lives
@@ -262,10 +261,9 @@ apr_status_t write_memory(output_state* out, apr_size_t* budget)
 
 apr_status_t write_file(output_state* out, apr_bucket* b, apr_size_t* budget)
 {
-    // A response's file of up to whole_file_max goes in one call; of a
-    // longer one, a piece per turn (see sendfile_chunk).
-    bool whole = b->length <= whole_file_max;
-    apr_size_t want = whole ? b->length : sendfile_chunk;
+    apr_size_t want = b->length;
+    if (want > sendfile_chunk)
+        want = sendfile_chunk;
     if (want > *budget)
         want = *budget;
     off_t offset = static_cast<off_t>(b->start);
@@ -285,7 +283,7 @@ apr_status_t write_file(output_state* out, apr_bucket* b, apr_size_t* budget)
     b->start += sent;
     b->length -= static_cast<apr_size_t>(sent);
     out->sent_unattributed += sent;
-    *budget = whole ? *budget - static_cast<apr_size_t>(sent) : 0;
+    *budget -= static_cast<apr_size_t>(sent);
     if (b->length == 0)
         apr_bucket_delete(b);
     else if (static_cast<apr_size_t>(sent) < want)

@@ -62,22 +62,16 @@ constexpr int pending_requests_write_now = 32;
 constexpr apr_size_t output_write_now = 64 * 1024;
 /**
  * One turn of the loop sends at most this much per connection, then yields
- * with the write watcher armed: enough for a 1 MiB response and its head
- * with one sendfile call and one wake-up (nginx sends up to 2 MiB per call).
+ * with the write watcher armed. Measured on loopback with sendfile: writing
+ * until EAGAIN fills multi-megabyte socket buffers and streams the data
+ * through memory, while 256 KiB a turn keeps what is in flight small enough
+ * to stay in cache for the reader's copy (lighttpd does the same; on this
+ * 2-core box it is what puts it ahead of a bare sendfile loop). It also keeps
+ * one fast client from holding the loop.
  */
-constexpr apr_size_t write_budget = 1024 * 1024 + 64 * 1024;
-/** A file bucket up to this long goes with one sendfile call when the budget allows. */
-constexpr apr_size_t whole_file_max = 1024 * 1024;
-/**
- * Of a longer file, one turn sends one piece of at most this much. Measured
- * on loopback with sendfile: writing until EAGAIN fills multi-megabyte
- * socket buffers and streams the data through memory, while 256 KiB a turn
- * keeps what is in flight small enough to stay in cache for the reader's
- * copy (lighttpd does the same; on this 2-core box it is what puts it ahead
- * of a bare sendfile loop). It also keeps one fast client from holding the
- * loop.
- */
-constexpr apr_size_t sendfile_chunk = 256 * 1024;
+constexpr apr_size_t write_budget = 256 * 1024;
+/** One sendfile call sends at most this much. */
+constexpr apr_size_t sendfile_chunk = write_budget;
 /** File buckets smaller than this are read and gathered into the writev. */
 constexpr apr_size_t small_file = 16 * 1024;
 
