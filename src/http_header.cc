@@ -109,8 +109,14 @@ apr_bucket* make_head(x0_request_t* r, bool chunked, bool keepalive)
 
     char* buf = static_cast<char*>(apr_palloc(r->pool, size));
     head_writer w{buf};
-    char status[16];
-    w.add(status, apr_snprintf(status, sizeof(status), "HTTP/1.1 %03d ", r->status));
+    // Without a formatter per response; a status that is not three digits
+    // (a module's mistake) goes out as 500.
+    int code = r->status >= 100 && r->status <= 999 ? r->status : 500;
+    char status_line[] = "HTTP/1.1 000 ";
+    status_line[9] = static_cast<char>(status_line[9] + code / 100);
+    status_line[10] = static_cast<char>(status_line[10] + code / 10 % 10);
+    status_line[11] = static_cast<char>(status_line[11] + code % 10);
+    w.add(status_line, sizeof status_line - 1);
     w.add(reason ? reason : "");
     w.add("\r\n", 2);
     w.field("Date", date);

@@ -359,14 +359,12 @@ int static_send_file(x0_request_t* r, const static_dir_config* conf, const stati
     apr_time_t mtime = r->finfo.mtime;
     apr_off_t size = r->finfo.size;
 
-    const char* etag = x0::make_etag(r->pool, mtime, size);
     // RFC 9110 section 8.8.2.1: never claim a modification after the response.
     apr_time_t last_modified = mtime > r->request_time && r->request_time > 0
                              ? r->request_time : mtime;
-    char* date = static_cast<char*>(apr_palloc(r->pool, APR_RFC822_DATE_LEN));
-    apr_rfc822_date(date, last_modified);
-    apr_table_setn(r->headers_out, "Last-Modified", date);
-    apr_table_setn(r->headers_out, "ETag", etag);
+    x0::file_validators v = x0::validators_of(r->pool, mtime, last_modified, size);
+    apr_table_setn(r->headers_out, "Last-Modified", v.last_modified);
+    apr_table_setn(r->headers_out, "ETag", v.etag);
 
     // Known for a 304 too (HTTP_HEADER leaves it out there): mod_expires
     // picks its rule by type.
