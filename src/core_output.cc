@@ -240,7 +240,16 @@ apr_status_t write_memory(output_state* out, apr_size_t* budget)
     msghdr msg{};
     msg.msg_iov = iov;
     msg.msg_iovlen = n;
-    bool file_follows = b != APR_BRIGADE_SENTINEL(out->pending) && APR_BUCKET_IS_FILE(b);
+    // A FILE_CHECK guard ends the gathering but not the cork: its fstat runs
+    // once this write is done and the file follows it (a changed file ends
+    // the connection, and the close sends what MSG_MORE held). BYTERANGE
+    // puts the guard right behind the head of a range shorter than
+    // X0_FILE_CHECK_TAIL; without MSG_MORE that head left as a segment of
+    // its own, which the client acknowledged on its own.
+    apr_bucket* after = b;
+    while (after != APR_BRIGADE_SENTINEL(out->pending) && X0_BUCKET_IS_FILE_CHECK(after))
+        after = APR_BUCKET_NEXT(after);
+    bool file_follows = after != APR_BRIGADE_SENTINEL(out->pending) && APR_BUCKET_IS_FILE(after);
     ssize_t sent;
     do
         sent = sendmsg(out->fd, &msg, MSG_NOSIGNAL | (file_follows ? MSG_MORE : 0));

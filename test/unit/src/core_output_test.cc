@@ -6,6 +6,7 @@
  *
  * SOCK_SEQPACKET pairs are used where a test claims "one write": each
  * sendmsg is then one record, and one recv returns exactly one record.
+ * A loopback TCP pair is used where a test counts TCP segments.
  */
 #include <CppUTest/TestHarness.h>
 
@@ -17,6 +18,8 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <linux/tcp.h>  // struct tcp_info with tcpi_data_segs_out
+#include <netinet/in.h>
 #include <poll.h>
 #include <random>
 #include <string>
@@ -183,6 +186,77 @@ TEST_GROUP(core_output)
         LONGS_EQUAL(0, fcntl(fds[0], F_SETFL, O_NONBLOCK));
         LONGS_EQUAL(0, fcntl(fds[1], F_SETFL, O_NONBLOCK));
         x0::output_init(&out, fds[0], count_blocked, &blocked_calls, pool, ba);
+    }
+
+    /**
+     * A connected loopback TCP pair in place of the socket pair, the writer
+     * with TCP_NODELAY as x0d's accepted sockets have it (listeners.cc).
+     */
+    void open_tcp_pair()
+    {
+        close_pair();
+        int lfd = socket(AF_INET, SOCK_STREAM, 0);
+        CHECK(lfd >= 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t alen = sizeof a;
+        LONGS_EQUAL(0, bind(lfd, reinterpret_cast<sockaddr*>(&a), sizeof a));
+        LONGS_EQUAL(0, listen(lfd, 1));
+        LONGS_EQUAL(0, getsockname(lfd, reinterpret_cast<sockaddr*>(&a), &alen));
+        fds[1] = socket(AF_INET, SOCK_STREAM, 0);
+        LONGS_EQUAL(0, connect(fds[1], reinterpret_cast<sockaddr*>(&a), sizeof a));
+        fds[0] = accept(lfd, nullptr, nullptr);
+        close(lfd);
+        CHECK(fds[0] >= 0);
+        int one = 1;
+        LONGS_EQUAL(0, setsockopt(fds[0], IPPROTO_TCP, TCP_NODELAY, &one, sizeof one));
+        LONGS_EQUAL(0, fcntl(fds[0], F_SETFL, O_NONBLOCK));
+        LONGS_EQUAL(0, fcntl(fds[1], F_SETFL, O_NONBLOCK));
+        x0::output_init(&out, fds[0], count_blocked, &blocked_calls, pool, ba);
+    }
+
+    /** The writer's TCP_INFO. */
+    tcp_info writer_tcp_info()
+    {
+        tcp_info ti{};
+        socklen_t len = sizeof ti;
+        LONGS_EQUAL(0, getsockopt(fds[0], IPPROTO_TCP, TCP_INFO, &ti, &len));
+        return ti;
+    }
+
+    /**
+     * A head and a file of @a size bytes, with a FILE_CHECK between them if
+     * @a guarded (as BYTERANGE leaves a range shorter than X0_FILE_CHECK_TAIL),
+     * over loopback TCP: how many data segments carried them.
+     */
+    unsigned head_and_file_segments(bool guarded, size_t size, std::string* got,
+                                     std::string* want)
+    {
+        open_tcp_pair();
+        std::string head = "HTTP/1.1 206 Partial Content\r\nContent-Length: "
+                           + std::to_string(size) + "\r\n\r\n";
+        std::string content = random_bytes(size, 12);
+        apr_file_t* file = temp_file(content);
+        apr_os_file_t fd;
+        apr_os_file_get(&fd, file);
+        struct stat st;
+        fstat(fd, &st);
+        apr_time_t mtime = apr_time_from_sec(st.st_mtim.tv_sec) + st.st_mtim.tv_nsec / 1000;
+        apr_off_t before = writer_tcp_info().tcpi_data_segs_out;
+        add_heap(head);
+        if (guarded)
+            APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_file_check_create(fd, size, mtime, ba));
+        apr_brigade_insert_file(bb, file, 0, size, pool);
+        add_flush();
+        LONGS_EQUAL(APR_SUCCESS, pass());
+        *got = drain();
+        for (int i = 0; i < 1000 && got->size() < head.size() + size; ++i) {
+            poll(nullptr, 0, 1);
+            *got += read_available();
+        }
+        *want = head + content;
+        return writer_tcp_info().tcpi_data_segs_out - static_cast<unsigned>(before);
     }
 
     /** Everything the reader can get now; afterwards the socket holds nothing. */
@@ -545,6 +619,33 @@ TEST(core_output, small_file_between_heaps_leaves_in_one_write)
     std::string record = read_record();
     CHECK(record == "HEAD;" + content + ";TAIL");
     STRCMP_EQUAL("", read_record().c_str());  // one sendmsg
+}
+
+/*
+ * The head is corked (MSG_MORE) when a file follows, so that it leaves in
+ * the file's first segment: also when a FILE_CHECK guard stands between
+ * them, as it does behind the head of every Range response on a file larger
+ * than X0_FILE_CHECK_TAIL. Without that the head left alone, one segment
+ * more per response, which the client acknowledged on its own.
+ */
+TEST(core_output, head_and_file_leave_in_one_segment)
+{
+    std::string got, want;
+    const size_t size = x0::small_file + 4096;  // sendfile, not read into memory
+    unsigned segs = head_and_file_segments(false, size, &got, &want);
+    CHECK(got == want);
+    unsigned mss = writer_tcp_info().tcpi_snd_mss;
+    LONGS_EQUAL((want.size() + mss - 1) / mss, segs);
+}
+
+TEST(core_output, head_and_guarded_file_leave_in_one_segment)
+{
+    std::string got, want;
+    const size_t size = x0::small_file + 4096;
+    unsigned segs = head_and_file_segments(true, size, &got, &want);
+    CHECK(got == want);
+    unsigned mss = writer_tcp_info().tcpi_snd_mss;
+    LONGS_EQUAL((want.size() + mss - 1) / mss, segs);
 }
 
 TEST(core_output, file_at_small_file_size_is_sent_whole)
