@@ -32,7 +32,6 @@
 #include "scoreboard.h"
 #include "x0/http.h"
 
-#include <algorithm>
 #include <apr_portable.h>
 #include <cerrno>
 #include <sys/sendfile.h>
@@ -271,17 +270,11 @@ apr_status_t write_memory(output_state* out, apr_size_t* budget)
 
 apr_status_t write_file(output_state* out, apr_bucket* b, apr_size_t* budget)
 {
-    apr_size_t want = std::min({b->length, sendfile_chunk, *budget});
-    // Cuts by the budget (which the head's bytes share) must not leave
-    // slivers: a remnant below small_file would cost a pread and a sendmsg
-    // of its own, so it goes with this piece; a budget sliver is left to
-    // the next turn, which starts with a whole one.
-    if (b->length - want < small_file) {
-        want = b->length;
-    } else if (want < small_file) {
-        *budget = 0;
-        return APR_SUCCESS;
-    }
+    apr_size_t want = b->length;
+    if (want > sendfile_chunk)
+        want = sendfile_chunk;
+    if (want > *budget)
+        want = *budget;
     off_t offset = static_cast<off_t>(b->start);
     ssize_t sent;
     do
@@ -299,7 +292,7 @@ apr_status_t write_file(output_state* out, apr_bucket* b, apr_size_t* budget)
     b->start += sent;
     b->length -= static_cast<apr_size_t>(sent);
     out->sent_unattributed += sent;
-    *budget = *budget > static_cast<apr_size_t>(sent) ? *budget - sent : 0;
+    *budget -= static_cast<apr_size_t>(sent);
     if (b->length == 0)
         apr_bucket_delete(b);
     else if (static_cast<apr_size_t>(sent) < want)
