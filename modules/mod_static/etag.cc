@@ -5,13 +5,6 @@
 
 namespace x0 {
 
-const char* make_etag(apr_pool_t* p, apr_time_t mtime, apr_off_t size)
-{
-    return apr_psprintf(p, "\"%" APR_UINT64_T_HEX_FMT "-%" APR_UINT64_T_HEX_FMT "\"",
-                        static_cast<apr_uint64_t>(apr_time_sec(mtime)),
-                        static_cast<apr_uint64_t>(size));
-}
-
 namespace {
 
 /** The last version's strings (workers are single-threaded processes). */
@@ -32,8 +25,10 @@ file_validators validators_of(apr_pool_t* p, apr_time_t mtime, apr_time_t stated
     mtime = apr_time_from_sec(apr_time_sec(mtime));
     stated = apr_time_from_sec(apr_time_sec(stated));
     if (mtime != last.mtime || stated != last.stated || size != last.size) {
-        const char* etag = make_etag(p, mtime, size);
-        apr_cpystrn(last.etag, etag, sizeof last.etag);
+        apr_snprintf(last.etag, sizeof last.etag,
+                     "\"%" APR_UINT64_T_HEX_FMT "-%" APR_UINT64_T_HEX_FMT "\"",
+                     static_cast<apr_uint64_t>(apr_time_sec(mtime)),
+                     static_cast<apr_uint64_t>(size));
         apr_rfc822_date(last.last_modified, stated);
         last.mtime = mtime;
         last.stated = stated;

@@ -10,13 +10,6 @@
 
 namespace x0 {
 
-/**
- * The entity-tag of a file, made like nginx's from its modification time in
- * whole seconds and its size, both in lower-case hex: "\"<mtime>-<size>\""
- * (quotes included). Allocated in @a p.
- */
-const char* make_etag(apr_pool_t* p, apr_time_t mtime, apr_off_t size);
-
 /** Header values, in the pool they were asked for with. */
 struct file_validators {
     const char* etag;
@@ -26,7 +19,9 @@ struct file_validators {
 /**
  * The ETag of a file version (@a mtime, @a size) and the Last-Modified date
  * @a stated for it (its mtime, or the request time for a file from the
- * future). The strings of the version asked for last are kept, per worker
+ * future). The tag is made like nginx's from the modification time in whole
+ * seconds and the size, both in lower-case hex: "\"<mtime>-<size>\""
+ * (quotes included). The strings of the version asked for last are kept, per worker
  * process, and copied into @a p instead of formatted again: a worker serves
  * the same file many times in a row.
  */

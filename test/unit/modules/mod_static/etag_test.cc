@@ -17,10 +17,11 @@ TEST(etag, format)
     // Sun, 06 Nov 1994 08:49:37 GMT plus a fraction of a second: the tag
     // keeps whole seconds only, as Last-Modified does.
     apr_time_t mtime = apr_time_from_sec(784111777) + 250000;
-    STRCMP_EQUAL("\"2ebc98a1-1a\"", x0::make_etag(pool, mtime, 26));
-    STRCMP_EQUAL("\"0-0\"", x0::make_etag(pool, 0, 0));
+    STRCMP_EQUAL("\"2ebc98a1-1a\"", x0::validators_of(pool, mtime, mtime, 26).etag);
+    STRCMP_EQUAL("\"0-0\"", x0::validators_of(pool, 0, 0, 0).etag);
     STRCMP_EQUAL("\"5f5e100-10000000000\"",
-                 x0::make_etag(pool, apr_time_from_sec(100000000), APR_INT64_C(1) << 40));
+                 x0::validators_of(pool, apr_time_from_sec(100000000), 0,
+                                   APR_INT64_C(1) << 40).etag);
 }
 
 TEST(etag, validators_of_a_version)
