@@ -19,6 +19,7 @@
 #include "core_filters.h"
 #include "core_request.h"
 #include "log.h"
+#include "loopback_congestion.h"
 #include "module_loader.h"
 #include "privileges.h"
 #include "x0/log.h"
@@ -77,6 +78,7 @@ void* create_server(apr_pool_t* p, x0_server_t*)
     c->listen_backlog = 511;
     c->max_connections = 16384;
     c->graceful_shutdown_timeout = default_graceful_shutdown_timeout;
+    c->loopback_congestion = default_loopback_congestion;
     c->sections = apr_array_make(p, 4, sizeof(void*));
     return c;
 }
@@ -305,6 +307,20 @@ const char* set_log_level(x0_cmd_parms_t* cmd, void*, int argc, const char* cons
 const char* set_pid_file(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
 {
     core_server_conf(cmd->server)->pid_file = x0_server_root_relative(cmd->pool, argv[0]);
+    return nullptr;
+}
+
+/** LoopbackCongestionControl name|system: tried on a socket now, so -t finds a typo. */
+const char* set_loopback_congestion(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    core_server_config* conf = core_server_conf(cmd->server);
+    if (strcasecmp(argv[0], "system") == 0) {
+        conf->loopback_congestion = nullptr;
+        return nullptr;
+    }
+    if (const char* err = check_congestion_control(cmd->temp_pool, argv[0]))
+        return apr_pstrcat(cmd->pool, "LoopbackCongestionControl: ", err, nullptr);
+    conf->loopback_congestion = apr_pstrdup(cmd->pool, argv[0]);
     return nullptr;
 }
 
@@ -614,6 +630,8 @@ const x0_directive_t core_directives[] = {
      main_only, "length of the pending connection queue"},
     {"MaxConnections", set_core_int<&core_server_config::max_connections, 1, 1048576>, 1, 1,
      main_only, "open connections per worker"},
+    {"LoopbackCongestionControl", set_loopback_congestion, 1, 1, main_only,
+     "TCP congestion control of connections from this host (default reno), or system"},
     {"User", set_user, 1, 1, main_only,
      "the user the workers run as (name or #uid); root only when written out"},
     {"Group", set_group, 1, 1, main_only, "the group the workers run as (name or #gid)"},

@@ -41,6 +41,8 @@ struct core_server_config {
     gid_t gid;                     /**< Group resolved, or the user's primary group */
     /** GracefulShutdownTimeout: seconds an old worker may take to finish; 0 = no bound. */
     int graceful_shutdown_timeout;
+    /** LoopbackCongestionControl (loopback_congestion.h), or NULL: the kernel's default. */
+    const char* loopback_congestion;
     /* ---- per server ---- */
     const char* document_root;     /**< absolute, no trailing '/'; NULL: not set here */
     apr_array_header_t* addrs;     /**< of vhost_addr; NULL for the main server */

@@ -16,6 +16,8 @@
 #include <unistd.h>
 
 #include "core_config.h"
+#include "loopback_congestion.h"
+#include "x0/log.h"
 
 namespace x0 {
 namespace {
@@ -59,6 +61,27 @@ bool same_address(const listener& l, const listen_addr& la)
     return same_host && l.port == la.port;
 }
 
+/**
+ * LoopbackCongestionControl: a socket bound to a loopback address carries it,
+ * so that its connections start with it (a kept one is set again, back to the
+ * kernel's default if the directive is gone); a listener on other addresses
+ * leaves it to the worker, for each connection from this host.
+ */
+void apply_loopback_congestion(apr_pool_t* p, x0_server_t* s, listener* l)
+{
+    const char* name = core_server_conf(s)->loopback_congestion;
+    if (!is_loopback_host(l->host)) {
+        l->loopback_congestion = name;
+        return;
+    }
+    l->loopback_congestion = nullptr;
+    if (!name)
+        name = system_congestion_control(p);
+    if (int refused = name ? set_congestion_control(l->fd, name) : 0)
+        x0_log_error(X0LOG(00416), X0_LOG_WARNING, APR_FROM_OS_ERROR(refused), s,
+                     "%s: could not set TCP congestion control %s", l->name, name);
+}
+
 } // namespace
 
 bool holds_fd(const listener_set* set, int fd)
@@ -89,17 +112,18 @@ bool open_listeners(apr_pool_t* p, x0_server_t* s, const listener_set* carried,
                 l.fd = carried->items[j].fd;
                 listen(l.fd, conf->listen_backlog);  // Linux takes a new backlog this way
             }
-        if (l.fd >= 0)
-            continue;
-        const char* reason = "";
-        l.fd = bind_one(la, conf->listen_backlog, &reason);
         if (l.fd < 0) {
-            *error = apr_psprintf(p, "%s:%d: could not bind to %s: %s", la.file, la.line,
-                                  l.name, reason);
-            listener_set partial = {items, i};
-            close_new_listeners(carried, &partial);
-            return false;
+            const char* reason = "";
+            l.fd = bind_one(la, conf->listen_backlog, &reason);
+            if (l.fd < 0) {
+                *error = apr_psprintf(p, "%s:%d: could not bind to %s: %s", la.file, la.line,
+                                      l.name, reason);
+                listener_set partial = {items, i};
+                close_new_listeners(carried, &partial);
+                return false;
+            }
         }
+        apply_loopback_congestion(p, s, &l);
     }
     *out = {items, conf->listens->nelts};
     return true;

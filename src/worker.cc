@@ -26,6 +26,7 @@
 #include "core_config.h"
 #include "hooks.h"
 #include "log.h"
+#include "loopback_congestion.h"
 #include "modules.h"
 #include "privileges.h"
 #include "scoreboard.h"
@@ -116,7 +117,10 @@ void accept_callback(struct ev_loop*, ev_io* watcher, int)
             return;  // EAGAIN: all taken; anything else: the client gave up
         }
         ++w->connection_count;
-        connection_start(w, c, fd, &w->listeners[watcher - w->accept_watchers]);
+        const listener* l = &w->listeners[watcher - w->accept_watchers];
+        if (l->loopback_congestion && is_loopback(&c->peer.sa))
+            set_congestion_control(fd, l->loopback_congestion);  // if refused, the default serves
+        connection_start(w, c, fd, l);
     }
 }
 

@@ -19,6 +19,11 @@ struct listener {
     const char* host;   /**< the address it is bound to, or NULL for all */
     int port;
     const char* protocol; /**< Listen's protocol argument: "http" or "https" */
+    /**
+     * LoopbackCongestionControl for each accepted connection from this host,
+     * or NULL: none is set, or the socket carries it (bound to loopback).
+     */
+    const char* loopback_congestion;
 };
 
 struct worker {
