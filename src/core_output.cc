@@ -195,9 +195,11 @@ apr_status_t write_memory(output_state* out, apr_size_t* budget)
     struct iovec iov[max_iovecs];
     int n = 0;
     apr_size_t total = 0;
+    bool connection_ends = false;
     apr_bucket* b = APR_BRIGADE_FIRST(out->pending);
     while (b != APR_BRIGADE_SENTINEL(out->pending) && n < max_iovecs && total < max_gather) {
         apr_bucket* next = APR_BUCKET_NEXT(b);
+        connection_ends = connection_ends || X0_BUCKET_IS_EOC(b);
         if (X0_BUCKET_IS_FILE_CHECK(b) && n > 0)
             break;  // what follows a guard waits for its verdict
         if (APR_BUCKET_IS_FILE(b)) {
@@ -249,9 +251,13 @@ apr_status_t write_memory(output_state* out, apr_size_t* budget)
     while (after != APR_BRIGADE_SENTINEL(out->pending) && X0_BUCKET_IS_FILE_CHECK(after))
         after = APR_BUCKET_NEXT(after);
     bool file_follows = after != APR_BRIGADE_SENTINEL(out->pending) && APR_BUCKET_IS_FILE(after);
+    // The last bytes of a connection (EOC is gathered): held back, they
+    // leave with the FIN of the close or shutdown that follows this write
+    // in the same loop turn, one segment for the client instead of two.
     ssize_t sent;
     do
-        sent = sendmsg(out->fd, &msg, MSG_NOSIGNAL | (file_follows ? MSG_MORE : 0));
+        sent = sendmsg(out->fd, &msg,
+                       MSG_NOSIGNAL | (file_follows || connection_ends ? MSG_MORE : 0));
     while (sent < 0 && errno == EINTR);
     if (sent < 0) {
         if (errno == EAGAIN || errno == EWOULDBLOCK) {

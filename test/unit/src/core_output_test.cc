@@ -648,6 +648,36 @@ TEST(core_output, head_and_guarded_file_leave_in_one_segment)
     LONGS_EQUAL((want.size() + mss - 1) / mss, segs);
 }
 
+/*
+ * A connection's last bytes (an EOC is gathered with them) are held back
+ * until the shutdown or close that follows, and leave in one segment with
+ * its FIN: a Connection: close response is one segment for the client, not
+ * a data segment and a FIN.
+ */
+TEST(core_output, last_bytes_of_a_connection_leave_with_its_fin)
+{
+    open_tcp_pair();
+    std::string response = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + random_bytes(1024, 13);
+    unsigned before = writer_tcp_info().tcpi_segs_out;
+    add_heap(response);
+    APR_BRIGADE_INSERT_TAIL(bb, x0_bucket_eoc_create(ba));
+    add_flush();
+    LONGS_EQUAL(APR_SUCCESS, pass());
+    CHECK(x0::output_empty(&out));
+    char byte;
+    LONGS_EQUAL(-1, recv(fds[1], &byte, 1, MSG_DONTWAIT));  // held, not sent
+    LONGS_EQUAL(0, shutdown(fds[0], SHUT_WR));
+    LONGS_EQUAL(1, writer_tcp_info().tcpi_segs_out - before);
+    std::string got;
+    char buf[4096];
+    ssize_t n;
+    pollfd p{fds[1], POLLIN, 0};
+    while (poll(&p, 1, 5000) == 1 && (n = recv(fds[1], buf, sizeof buf, 0)) > 0)
+        got.append(buf, static_cast<size_t>(n));
+    CHECK(got == response);
+    LONGS_EQUAL(0, recv(fds[1], buf, sizeof buf, 0));  // and then the end
+}
+
 TEST(core_output, file_at_small_file_size_is_sent_whole)
 {
     std::string content = random_bytes(x0::small_file, 7);
