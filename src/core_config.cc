@@ -79,6 +79,9 @@ void* create_server(apr_pool_t* p, x0_server_t*)
     c->max_connections = 16384;
     c->graceful_shutdown_timeout = default_graceful_shutdown_timeout;
     c->loopback_congestion = default_loopback_congestion;
+    c->accept_filters = apr_table_make(p, 2);
+    apr_table_setn(c->accept_filters, "http", "data");
+    apr_table_setn(c->accept_filters, "https", "data");
     c->sections = apr_array_make(p, 4, sizeof(void*));
     return c;
 }
@@ -321,6 +324,30 @@ const char* set_loopback_congestion(x0_cmd_parms_t* cmd, void*, int, const char*
     if (const char* err = check_congestion_control(cmd->temp_pool, argv[0]))
         return apr_pstrcat(cmd->pool, "LoopbackCongestionControl: ", err, nullptr);
     conf->loopback_congestion = apr_pstrdup(cmd->pool, argv[0]);
+    return nullptr;
+}
+
+/**
+ * AcceptFilter protocol filter (httpd's): "none", or a filter that makes the
+ * kernel hold a new connection until its first bytes arrive. Linux has one
+ * such filter; FreeBSD's names (httpready, dataready) mean it too, so that a
+ * config written for either system works.
+ */
+const char* set_accept_filter(x0_cmd_parms_t* cmd, void*, int, const char* const* argv)
+{
+    const char* filter = argv[1];
+    if (strcasecmp(filter, "data") == 0 || strcasecmp(filter, "dataready") == 0 ||
+        strcasecmp(filter, "httpready") == 0)
+        filter = "data";
+    else if (strcasecmp(filter, "none") == 0)
+        filter = "none";
+    else
+        return apr_psprintf(cmd->temp_pool, "AcceptFilter: unknown filter '%s' "
+                            "(data, httpready, dataready or none)", argv[1]);
+    char* protocol = apr_pstrdup(cmd->pool, argv[0]);
+    for (char* ch = protocol; *ch; ++ch)
+        *ch = static_cast<char>(apr_tolower(*ch));
+    apr_table_setn(core_server_conf(cmd->server)->accept_filters, protocol, filter);
     return nullptr;
 }
 
@@ -632,6 +659,9 @@ const x0_directive_t core_directives[] = {
      main_only, "open connections per worker"},
     {"LoopbackCongestionControl", set_loopback_congestion, 1, 1, main_only,
      "TCP congestion control of connections from this host (default reno), or system"},
+    {"AcceptFilter", set_accept_filter, 2, 2, main_only,
+     "protocol (http, https) and data (the kernel waits for the request's first bytes "
+     "before it hands a connection over; the default) or none"},
     {"User", set_user, 1, 1, main_only,
      "the user the workers run as (name or #uid); root only when written out"},
     {"Group", set_group, 1, 1, main_only, "the group the workers run as (name or #gid)"},

@@ -43,6 +43,8 @@ struct core_server_config {
     int graceful_shutdown_timeout;
     /** LoopbackCongestionControl (loopback_congestion.h), or NULL: the kernel's default. */
     const char* loopback_congestion;
+    /** AcceptFilter: protocol -> "data" or "none" (httpd's Linux defaults: data for http, https). */
+    apr_table_t* accept_filters;
     /* ---- per server ---- */
     const char* document_root;     /**< absolute, no trailing '/'; NULL: not set here */
     apr_array_header_t* addrs;     /**< of vhost_addr; NULL for the main server */
