@@ -62,19 +62,16 @@ constexpr int pending_requests_write_now = 32;
 constexpr apr_size_t output_write_now = 64 * 1024;
 /**
  * One turn of the loop sends at most this much per connection, then yields
- * with the write watcher armed. Measured on loopback with sendfile: writing
- * until EAGAIN fills multi-megabyte socket buffers and streams the data
- * through memory, while 256 KiB a turn keeps what is in flight small enough
- * to stay in cache for the reader's copy (lighttpd does the same; on this
- * 2-core box it is what puts it ahead of a bare sendfile loop). It also keeps
- * one fast client from holding the loop. The head's bytes count against it
- * too, so a turn's bytes come to exactly 256 KiB (four full 64 KiB
- * segments) even when that leaves a few hundred bytes of a file to a write
- * of their own: measured on 1 MiB responses, sending such a remnant with its
- * piece, or whole 256 KiB file pieces after the head, was 25-40 % slower (a
- * fifth, tiny segment per turn; TCP paces it on this box's BBR).
+ * with the write watcher armed, so that one fast client does not hold the
+ * loop (nginx's sendfile_max_chunk default is the same 2 MiB). A 1 MiB
+ * response with its head leaves in one turn, as one sendmsg of the head
+ * (MSG_MORE) and one sendfile, when the socket takes it. Measured on
+ * loopback without pacing (LoopbackCongestionControl): against 256 KiB a
+ * turn, 2 MiB served 1 MiB responses at 90 instead of 118 us of server CPU
+ * each and 100 MiB files at 0.6 of the CPU (docs/performance.md). The
+ * smaller budget won only while the kernel paced each segment (BBR).
  */
-constexpr apr_size_t write_budget = 256 * 1024;
+constexpr apr_size_t write_budget = 2048 * 1024;
 /** One sendfile call sends at most this much. */
 constexpr apr_size_t sendfile_chunk = write_budget;
 /** File buckets smaller than this are read and gathered into the writev. */
