@@ -659,7 +659,13 @@ void connection_start(worker* w, connection* c, int fd, const listener* via)
     c->timer.data = c;
     set_timeout(c, seconds(w->server->timeout));  // the first request gets Timeout, not KeepAliveTimeout
     if (!have_connection_opened_hooks()) {
-        arm(c);
+        // From a deferring listener the request is in already: read it now
+        // instead of a turn of the loop later (and an epoll_ctl for a
+        // connection that often ends within this turn).
+        if (via->defers_accept)
+            wake(c);
+        else
+            arm(c);
         return;
     }
     // A module attaches its per-connection state now (a TLS session):

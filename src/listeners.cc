@@ -84,19 +84,22 @@ void apply_loopback_congestion(apr_pool_t* p, x0_server_t* s, listener* l)
 
 /**
  * AcceptFilter: with "data" the kernel hands a connection over once its first
- * bytes are in (TCP_DEFER_ACCEPT), so a worker wakes once per connection,
- * with the request to read, instead of once for the accept and again for the
- * request; a client that sends nothing never costs the worker a connection.
+ * bytes are in (TCP_DEFER_ACCEPT), so a worker wakes once per connection
+ * and reads the request at once (connection_start), instead of waking for
+ * the accept and again for the request; a client that sends nothing never
+ * costs the worker a connection.
  * httpd's 30 s: a connection still silent then is handed over anyway, and
  * Timeout takes it from there. A kept socket is set again, off for "none".
  */
-void apply_accept_filter(x0_server_t* s, const listener* l)
+void apply_accept_filter(x0_server_t* s, listener* l)
 {
     const char* filter = apr_table_get(core_server_conf(s)->accept_filters, l->protocol);
     int seconds = filter && strcmp(filter, "data") == 0 ? 30 : 0;
-    if (setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof(seconds)) != 0)
+    bool set = setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &seconds, sizeof(seconds)) == 0;
+    if (!set)
         x0_log_error(X0LOG(00417), X0_LOG_WARNING, APR_FROM_OS_ERROR(errno), s,
                      "%s: could not set the accept filter", l->name);
+    l->defers_accept = set && seconds > 0;
 }
 
 } // namespace

@@ -24,6 +24,8 @@ struct listener {
      * or NULL: none is set, or the socket carries it (bound to loopback).
      */
     const char* loopback_congestion;
+    /** AcceptFilter data: the kernel hands a connection over with its first bytes in. */
+    bool defers_accept;
 };
 
 struct worker {

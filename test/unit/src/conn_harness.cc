@@ -155,7 +155,8 @@ void conn_harness::make_worker(x0_server_t* s)
     w->accepting = true;
 }
 
-void conn_harness::connect(const x0::listener& l, const socket_buffers& b)
+void conn_harness::connect(const x0::listener& l, const socket_buffers& b,
+                           const std::string& sent_first)
 {
     // Bound to an address, so the connection takes its local address from
     // the listener and never asks getsockname() of the AF_UNIX socket.
@@ -174,6 +175,8 @@ void conn_harness::connect(const x0::listener& l, const socket_buffers& b)
     set(sv[1], SO_SNDBUF, b.client_sndbuf);
     set(sv[1], SO_RCVBUF, b.client_rcvbuf);
     client = sv[1];
+    if (!sent_first.empty())
+        LONGS_EQUAL(sent_first.size(), send(client, sent_first.data(), sent_first.size(), 0));
     c = static_cast<x0::connection*>(apr_pcalloc(wpool, sizeof(x0::connection)));
     c->peer.in4.sin_family = AF_INET;
     c->peer.in4.sin_port = htons(40000);

@@ -91,9 +91,11 @@ public:
     /**
      * Hand one end of a new socketpair to the worker as if it had been
      * accepted on @a l (x0::connection_start); the other end is `client`.
-     * Both ends are non-blocking; @a b shrinks their buffers.
+     * Both ends are non-blocking; @a b shrinks their buffers. The client
+     * has sent @a sent_first by then (what a deferring listener hands over).
      */
-    void connect(const x0::listener& l, const socket_buffers& b);
+    void connect(const x0::listener& l, const socket_buffers& b,
+                 const std::string& sent_first = "");
 
     /** One turn of the worker's loop, without waiting. */
     void turn();

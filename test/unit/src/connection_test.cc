@@ -694,3 +694,30 @@ TEST(connection, idle_plain_connection_holds_no_pool)
     LONGS_EQUAL(192, sizeof(x0::connection));
     CHECK(sizeof(x0::connection) <= 256);
 }
+
+/* ---- 8. a deferring listener (AcceptFilter data) ---- */
+
+/*
+ * The kernel hands such a connection over with its request in: the worker
+ * reads and answers it at accept, without a turn of the loop in between.
+ */
+TEST(connection, request_from_a_deferring_listener_is_answered_at_accept)
+{
+    make_worker(configure("Listen 127.0.0.1:8080\nServerName test\n"));
+    x0::listener l{-1, "127.0.0.1:8080", "127.0.0.1", 8080, "http"};
+    l.defers_accept = true;
+    connect(l, {}, small_request);
+    pump(~size_t(0));  // no turn
+    CHECK(got.compare(0, 12, "HTTP/1.1 404") == 0);
+}
+
+TEST(connection, connection_from_a_plain_listener_waits_for_the_loop)
+{
+    make_worker(configure("Listen 127.0.0.1:8080\nServerName test\n"));
+    connect(x0::listener{-1, "127.0.0.1:8080", "127.0.0.1", 8080, "http"}, {}, small_request);
+    pump(~size_t(0));
+    CHECK(got.empty());
+    POINTERS_EQUAL(nullptr, c->active);  // idle, without a pool, until its byte is seen
+    CHECK(until([&] { return got.find("</html>\n") != std::string::npos; }));
+    CHECK(got.compare(0, 12, "HTTP/1.1 404") == 0);
+}
