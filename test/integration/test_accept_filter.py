@@ -8,13 +8,11 @@ connection has been answered: the held connection's handshake went through
 loopback before that one's, so it has settled by then.
 """
 
-import shutil
 import socket
 import subprocess
 import unittest
 
-import x0test
-from x0test import Server, run_x0d, wait_for
+from x0test import Server, ServerPerTestCase, run_x0d, wait_for
 
 
 def server_side_state(port, client_port):
@@ -43,27 +41,12 @@ def silent_connection_state(port):
         return server_side_state(port, silent.getsockname()[1])
 
 
-class AcceptFilterTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        if not shutil.which('ss'):
-            raise AssertionError('ss (Debian package iproute2) is needed; tools/build installs it')
+class AcceptFilterTest(ServerPerTestCase):
+    files = {'index.html': b'hello\n'}
+    needs_ss = True
 
     def start(self, value=None, foreground=True):
-        directives = {'AcceptFilter': value} if value else {}
-        srv = Server(directives, files={'index.html': b'hello\n'}, foreground=foreground)
-        self.addCleanup(srv.cleanup)
-        srv.start()
-        self.srv = srv
-        return srv
-
-    def tearDown(self):
-        if x0test.test_failed(self):
-            print('\n' + self.srv.logs())
-        note = self.srv.stop()
-        if note:
-            self.fail(note)
+        return super().start({'AcceptFilter': value} if value else {}, foreground)
 
     def test_default_holds_a_silent_connection(self):
         srv = self.start()

@@ -11,13 +11,11 @@ connection instead; the tests do not bind beyond 127.0.0.1.)
 """
 
 import os
-import shutil
 import socket
 import subprocess
 import unittest
 
-import x0test
-from x0test import Server, run_x0d, wait_for
+from x0test import Server, ServerPerTestCase, run_x0d, wait_for
 
 
 def sysctl(name):
@@ -49,27 +47,12 @@ def server_side_algorithm(port):
     return lines[1].split()[0]
 
 
-class LoopbackCongestionTest(unittest.TestCase):
-
-    @classmethod
-    def setUpClass(cls):
-        if not shutil.which('ss'):
-            raise AssertionError('ss (Debian package iproute2) is needed; tools/build installs it')
+class LoopbackCongestionTest(ServerPerTestCase):
+    files = {'index.html': b'hello\n'}
+    needs_ss = True
 
     def start(self, value=None, foreground=True):
-        directives = {'LoopbackCongestionControl': value} if value else {}
-        srv = Server(directives, files={'index.html': b'hello\n'}, foreground=foreground)
-        self.addCleanup(srv.cleanup)
-        srv.start()
-        self.srv = srv
-        return srv
-
-    def tearDown(self):
-        if x0test.test_failed(self):
-            print('\n' + self.srv.logs())
-        note = self.srv.stop()
-        if note:
-            self.fail(note)
+        return super().start({'LoopbackCongestionControl': value} if value else {}, foreground)
 
     def test_default_is_reno(self):
         srv = self.start()

@@ -497,6 +497,37 @@ class ServerTestCase(unittest.TestCase):
         return fetch(self.server.port, path, **kw)
 
 
+class ServerPerTestCase(unittest.TestCase):
+    """A fresh x0d per test, started by start() with the test's directives
+    (for tests that restart it or change its listeners); `files` as in
+    ServerTestCase. Its logs are shown when the test fails."""
+
+    files = {}
+    needs_ss = False  # the tests read sockets' state with ss (iproute2)
+
+    @classmethod
+    def setUpClass(cls):
+        if cls.needs_ss and not shutil.which('ss'):
+            raise AssertionError('ss (Debian package iproute2) is needed; tools/build installs it')
+
+    def start(self, directives=None, foreground=True):
+        srv = Server(directives or {}, files=self.files, foreground=foreground)
+        self.addCleanup(srv.cleanup)
+        srv.start()
+        self.srv = srv
+        return srv
+
+    def tearDown(self):
+        srv = getattr(self, 'srv', None)
+        if srv is None:
+            return
+        if test_failed(self):
+            print('\n' + srv.logs())
+        note = srv.stop()
+        if note:
+            self.fail(note)
+
+
 # ---------------------------------------------------------------- raw HTTP
 
 class ProtocolError(AssertionError):
