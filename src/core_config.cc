@@ -148,6 +148,18 @@ void* merge_dir(apr_pool_t* p, void* base_v, void* add_v)
     return d;
 }
 
+/**
+ * Names that are case-insensitive (handlers, types, Listen's protocols);
+ * x0 keeps them lower case (httpd).
+ */
+char* lower(apr_pool_t* p, const char* text)
+{
+    char* out = apr_pstrdup(p, text);
+    for (char* c = out; *c; ++c)
+        *c = static_cast<char>(apr_tolower(*c));
+    return out;
+}
+
 /** Canonical text of an address, so "::1" and "0:0::1" compare equal. */
 const char* canonical_addr(apr_pool_t* p, const char* host, bool v6)
 {
@@ -204,10 +216,7 @@ const char* set_listen(x0_cmd_parms_t* cmd, void*, int argc, const char* const* 
             if (!apr_isalnum(*ch) && *ch != '-')
                 return apr_psprintf(cmd->temp_pool, "Listen: '%s' is not a protocol name "
                                     "(http, https)", argv[1]);
-        char* name = apr_pstrdup(cmd->pool, argv[1]);
-        for (char* ch = name; *ch; ++ch)
-            *ch = static_cast<char>(apr_tolower(*ch));
-        protocol = name;
+        protocol = lower(cmd->pool, argv[1]);
     }
     auto* l = static_cast<listen_addr*>(apr_array_push(conf->listens));
     *l = {host, static_cast<apr_port_t>(port), protocol, cmd->file, cmd->line};
@@ -344,10 +353,8 @@ const char* set_accept_filter(x0_cmd_parms_t* cmd, void*, int, const char* const
     else
         return apr_psprintf(cmd->temp_pool, "AcceptFilter: unknown filter '%s' "
                             "(data, httpready, dataready or none)", argv[1]);
-    char* protocol = apr_pstrdup(cmd->pool, argv[0]);
-    for (char* ch = protocol; *ch; ++ch)
-        *ch = static_cast<char>(apr_tolower(*ch));
-    apr_table_setn(core_server_conf(cmd->server)->accept_filters, protocol, filter);
+    apr_table_setn(core_server_conf(cmd->server)->accept_filters, lower(cmd->pool, argv[0]),
+                   filter);
     return nullptr;
 }
 
@@ -428,15 +435,6 @@ const char* set_allow_override(x0_cmd_parms_t* cmd, void*, int argc, const char*
     if (argc == 1 && strcasecmp(argv[0], "None") == 0)
         return nullptr;
     return "AllowOverride: x0 reads no .htaccess files, so only None is accepted";
-}
-
-/** Handler and type names are case-insensitive; x0 keeps them lower case (httpd). */
-char* lower(apr_pool_t* p, const char* text)
-{
-    char* out = apr_pstrdup(p, text);
-    for (char* c = out; *c; ++c)
-        *c = static_cast<char>(apr_tolower(*c));
-    return out;
 }
 
 /** SetHandler NAME | None. */

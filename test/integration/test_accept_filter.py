@@ -5,14 +5,15 @@ bytes arrive (data, the default for http) or hands it over at once (none).
 `ss` shows x0's side of a connection the kernel holds as SYN-RECV, and of
 one it has handed over (or would) as ESTAB. The state is read once a later
 connection has been answered: the held connection's handshake went through
-loopback before that one's, so it has settled by then.
+loopback before that one's, so it has settled by then. Configuration
+errors are in test_directives.py.
 """
 
 import socket
 import subprocess
 import unittest
 
-from x0test import Server, ServerPerTestCase, run_x0d, wait_for
+from x0test import DirectiveTestCase, run_x0d, wait_for
 
 
 def server_side_state(port, client_port):
@@ -41,12 +42,10 @@ def silent_connection_state(port):
         return server_side_state(port, silent.getsockname()[1])
 
 
-class AcceptFilterTest(ServerPerTestCase):
+class AcceptFilterTest(DirectiveTestCase):
+    directive = 'AcceptFilter'
     files = {'index.html': b'hello\n'}
     needs_ss = True
-
-    def start(self, value=None, foreground=True):
-        return super().start({'AcceptFilter': value} if value else {}, foreground)
 
     def test_default_holds_a_silent_connection(self):
         srv = self.start()
@@ -78,28 +77,6 @@ class AcceptFilterTest(ServerPerTestCase):
         self.assertEqual(p.returncode, 0, p.stderr.decode('utf-8', 'replace'))
         self.assertTrue(wait_for(lambda: silent_connection_state(srv.port) == 'ESTAB', 10),
                         'after the restart a silent connection is still held')
-
-
-class AcceptFilterConfigTest(unittest.TestCase):
-
-    def test_unknown_filter_is_an_error_with_its_line(self):
-        srv = Server({'AcceptFilter': 'http x0-nosuch'})
-        self.addCleanup(srv.cleanup)
-        with open(srv.conf_path) as f:
-            line = f.read().split('\n').index('AcceptFilter http x0-nosuch') + 1
-        p = run_x0d(['-f', srv.conf_path, '-t'])
-        err = p.stderr.decode('utf-8', 'replace')
-        self.assertEqual(p.returncode, 1, err)
-        self.assertIn("%s:%d: AcceptFilter: unknown filter 'x0-nosuch'" % (srv.conf_path, line),
-                      err)
-
-    def test_filter_is_required(self):
-        srv = Server({'AcceptFilter': 'http'})
-        self.addCleanup(srv.cleanup)
-        p = run_x0d(['-f', srv.conf_path, '-t'])
-        err = p.stderr.decode('utf-8', 'replace')
-        self.assertEqual(p.returncode, 1, err)
-        self.assertIn('AcceptFilter', err)
 
 
 if __name__ == '__main__':

@@ -202,6 +202,16 @@ class DirectiveErrorsTest(unittest.TestCase):
     def test_unknown_filter(self):
         self.check('SetOutputFilter NOPE', "SetOutputFilter: unknown output filter 'NOPE'")
 
+    def test_unknown_accept_filter(self):
+        self.check('AcceptFilter http x0-nosuch', "AcceptFilter: unknown filter 'x0-nosuch'")
+
+    def test_accept_filter_needs_a_filter(self):
+        self.check('AcceptFilter http', 'AcceptFilter takes two arguments')
+
+    def test_unknown_congestion_control(self):
+        self.check('LoopbackCongestionControl x0-nosuch',
+                   "LoopbackCongestionControl: the kernel refuses congestion control 'x0-nosuch'")
+
     def test_allow_override_other_than_none(self):
         self.check('AllowOverride All', 'AllowOverride: x0 reads no .htaccess files')
 

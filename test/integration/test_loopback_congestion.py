@@ -6,7 +6,7 @@ connection from this host.
 socket whose source port is the server's and whose peer port is the
 client's. The default is reno (no pacing, see docs/performance.md); `system`
 leaves the kernel's default; a name the kernel does not have is a
-configuration error with FILE:LINE. (A listener on all addresses sets it per
+configuration error with FILE:LINE (test_directives.py). (A listener on all addresses sets it per
 connection instead; the tests do not bind beyond 127.0.0.1.)
 """
 
@@ -15,7 +15,7 @@ import socket
 import subprocess
 import unittest
 
-from x0test import Server, ServerPerTestCase, run_x0d, wait_for
+from x0test import DirectiveTestCase, run_x0d, wait_for
 
 
 def sysctl(name):
@@ -47,12 +47,10 @@ def server_side_algorithm(port):
     return lines[1].split()[0]
 
 
-class LoopbackCongestionTest(ServerPerTestCase):
+class LoopbackCongestionTest(DirectiveTestCase):
+    directive = 'LoopbackCongestionControl'
     files = {'index.html': b'hello\n'}
     needs_ss = True
-
-    def start(self, value=None, foreground=True):
-        return super().start({'LoopbackCongestionControl': value} if value else {}, foreground)
 
     def test_default_is_reno(self):
         srv = self.start()
@@ -82,20 +80,6 @@ class LoopbackCongestionTest(ServerPerTestCase):
         self.assertTrue(wait_for(lambda: server_side_algorithm(srv.port) == other, 10),
                         'new connections after the restart still get %s'
                         % server_side_algorithm(srv.port))
-
-
-class LoopbackCongestionConfigTest(unittest.TestCase):
-
-    def test_unknown_algorithm_is_an_error_with_its_line(self):
-        srv = Server({'LoopbackCongestionControl': 'x0-nosuch'})
-        self.addCleanup(srv.cleanup)
-        with open(srv.conf_path) as f:
-            line = f.read().split('\n').index('LoopbackCongestionControl x0-nosuch') + 1
-        p = run_x0d(['-f', srv.conf_path, '-t'])
-        err = p.stderr.decode('utf-8', 'replace')
-        self.assertEqual(p.returncode, 1, err)
-        self.assertIn("%s:%d: LoopbackCongestionControl: the kernel refuses congestion control "
-                      "'x0-nosuch'" % (srv.conf_path, line), err)
 
 
 if __name__ == '__main__':

@@ -497,11 +497,13 @@ class ServerTestCase(unittest.TestCase):
         return fetch(self.server.port, path, **kw)
 
 
-class ServerPerTestCase(unittest.TestCase):
-    """A fresh x0d per test, started by start() with the test's directives
-    (for tests that restart it or change its listeners); `files` as in
-    ServerTestCase. Its logs are shown when the test fails."""
+class DirectiveTestCase(unittest.TestCase):
+    """A fresh x0d per test (for tests that restart it or change its
+    listeners): start(value) sets `directive`, the one under test, to
+    value, or leaves its default; `files` as in ServerTestCase. Its logs
+    are shown when the test fails."""
 
+    directive = None
     files = {}
     needs_ss = False  # the tests read sockets' state with ss (iproute2)
 
@@ -510,8 +512,9 @@ class ServerPerTestCase(unittest.TestCase):
         if cls.needs_ss and not shutil.which('ss'):
             raise AssertionError('ss (Debian package iproute2) is needed; tools/build installs it')
 
-    def start(self, directives=None, foreground=True):
-        srv = Server(directives or {}, files=self.files, foreground=foreground)
+    def start(self, value=None, foreground=True):
+        srv = Server({self.directive: value} if value else {}, files=self.files,
+                     foreground=foreground)
         self.addCleanup(srv.cleanup)
         srv.start()
         self.srv = srv
